@@ -1,0 +1,16 @@
+// npm run dev: local secrets (.dev.vars) created when missing, local D1 migrations applied,
+// then `wrangler dev` on http://127.0.0.1:8787 with local D1, KV and Queues.
+import { spawn, spawnSync } from "node:child_process";
+import { ensureDevVars } from "./lib/dev-vars.mjs";
+
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+const port = process.env.PORT ?? "8787";
+await ensureDevVars();
+const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
+  stdio: "inherit",
+  env,
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));
+dev.on("exit", (code) => process.exit(code ?? 0));

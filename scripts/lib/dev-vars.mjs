@@ -1,0 +1,51 @@
+// Reading and creating .dev.vars (the local secrets file wrangler reads) for the npm scripts.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { generateSigningKey } from "../keygen.mjs";
+
+export const DEV_VARS = ".dev.vars";
+
+export function readDevVars(path = DEV_VARS) {
+  if (!existsSync(path)) return {};
+  const out = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
+    if (!m) continue;
+    let value = m[2];
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) {
+      value = value.slice(1, -1);
+    }
+    out[m[1]] = value;
+  }
+  return out;
+}
+
+/** [vars] of wrangler.toml (flat string values only, which is all this project uses). */
+export function readWranglerVars(path = "wrangler.toml") {
+  const text = readFileSync(path, "utf8");
+  const section = text.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const out = {};
+  for (const m of section.matchAll(/^\s*([A-Z0-9_]+)\s*=\s*"(.*)"\s*$/gm)) out[m[1]] = m[2];
+  return out;
+}
+
+/**
+ * Creates .dev.vars on first run: a random JWT secret and a fresh allow-list signing key.
+ * An existing file is completed (a missing ALLOWLIST_SIGNING_KEY is added), never overwritten.
+ */
+export async function ensureDevVars(path = DEV_VARS) {
+  const current = readDevVars(path);
+  const lines = existsSync(path) ? readFileSync(path, "utf8").replace(/\n*$/, "\n") : "";
+  let add = "";
+  if (!current.JWT_SECRET_KEY) {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    add += `JWT_SECRET_KEY="${Buffer.from(bytes).toString("base64url")}"\n`;
+  }
+  if (!current.ALLOWLIST_SIGNING_KEY) {
+    const { privateJwk } = await generateSigningKey();
+    add += `ALLOWLIST_SIGNING_KEY='${JSON.stringify(privateJwk)}'\n`;
+  }
+  if (add) {
+    writeFileSync(path, (lines === "\n" ? "" : lines) + add, { mode: 0o600 });
+    console.log(`${existsSync(path) && lines ? "completed" : "created"} ${path} with local secrets`);
+  }
+}

@@ -1,0 +1,77 @@
+import type { Deps } from "../context";
+import { chunk, type Db, type Statement } from "../db/client";
+import { auditOutbox, skillAuditLogs } from "../db/schema";
+import type { AuditEvent } from "./events";
+
+/**
+ * The outbox rows for these events: put them in the same `db.batch` as the change they record,
+ * so the change and its trail commit together or not at all.
+ */
+export function outboxStatements(db: Db, events: AuditEvent[]): Statement[] {
+  return chunk(events, 20).map((part) =>
+    db
+      .insert(auditOutbox)
+      .values(part.map((e) => ({ id: e.id, payload: JSON.stringify(e), createdAt: e.created_at, attempts: 0 }))),
+  );
+}
+
+/**
+ * After the batch committed: hand the events to the queue off the response path. A failed send
+ * is only logged — the outbox row stays and the cron re-sends it.
+ */
+export function publishCommitted(deps: Deps, events: AuditEvent[]): void {
+  if (events.length === 0) return;
+  deps.waitUntil(
+    sendEvents(deps.env.AUDIT_QUEUE, events).catch((err: unknown) => {
+      deps.logger.warn("audit send failed; left in outbox for the cron", {
+        events: events.length,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }),
+  );
+}
+
+/**
+ * For events that record no state change (verify): sent off the response path; when the queue
+ * refuses them they are written straight to the audit table, so none is lost.
+ */
+export function publishDirect(deps: Deps, events: AuditEvent[]): void {
+  if (events.length === 0) return;
+  deps.waitUntil(
+    sendEvents(deps.env.AUDIT_QUEUE, events).catch(async (err: unknown) => {
+      deps.logger.warn("audit send failed; writing directly", {
+        events: events.length,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      await deps.db.batch(auditRowStatements(deps.db, events) as [Statement, ...Statement[]]);
+    }),
+  );
+}
+
+export async function sendEvents(queue: Queue, events: AuditEvent[]): Promise<void> {
+  for (const part of chunk(events, 100)) {
+    await queue.sendBatch(part.map((body) => ({ body, contentType: "json" as const })));
+  }
+}
+
+/** Idempotent by event id: a redelivered event is written once. */
+export function auditRowStatements(db: Db, events: AuditEvent[]): Statement[] {
+  return chunk(events, 10).map((part) =>
+    db
+      .insert(skillAuditLogs)
+      .values(
+        part.map((e) => ({
+          id: e.id,
+          action: e.action,
+          userId: e.user_id,
+          skillId: e.skill_id,
+          makerspaceId: e.makerspace_id,
+          performedBy: e.performed_by,
+          reason: e.reason,
+          metadata: JSON.stringify(e.metadata),
+          createdAt: e.created_at,
+        })),
+      )
+      .onConflictDoNothing({ target: skillAuditLogs.id }),
+  );
+}

@@ -1,0 +1,55 @@
+import { AppError, type ErrorType } from "../lib/errors";
+import type { Principal, Role } from "./principal";
+
+/**
+ * Role and tenancy rules (API.md section 1), used by every route:
+ * - a role that may not make the call → 403 `forbidden`;
+ * - a resource of another makerspace asked for by id → 404 of that resource (existence not leaked);
+ * - a filter or body naming another makerspace → 403.
+ */
+export function requireRole(p: Principal, ...roles: Role[]): void {
+  if (!roles.includes(p.role)) throw new AppError("forbidden", "Not allowed for this role");
+}
+
+export const ADMIN_ROLES: Role[] = ["super_admin", "makerspace_admin"];
+
+export function isAdmin(p: Principal): boolean {
+  return p.role === "super_admin" || p.role === "makerspace_admin";
+}
+
+export function requireAdmin(p: Principal): void {
+  requireRole(p, ...ADMIN_ROLES);
+}
+
+/** May the caller see rows of this makerspace? */
+export function inMakerspace(p: Principal, makerspaceId: string): boolean {
+  return p.role === "super_admin" || p.makerspaceId === makerspaceId;
+}
+
+/** A makerspace named in a filter or a body: 403 when it is not the caller's. */
+export function assertMakerspace(p: Principal, makerspaceId: string): void {
+  if (!inMakerspace(p, makerspaceId)) throw new AppError("forbidden", "Not allowed for this makerspace");
+}
+
+/**
+ * The makerspace a list is scoped to: the filter when given (checked), else the caller's own.
+ * `undefined` only for a super_admin without a filter (every makerspace).
+ */
+export function scopeMakerspace(p: Principal, requested: string | undefined): string | undefined {
+  if (requested !== undefined) {
+    assertMakerspace(p, requested);
+    return requested;
+  }
+  return p.makerspaceId ?? undefined;
+}
+
+/** Returns the row when the caller may see it, else throws the resource's 404. */
+export function visibleOr404<T extends { makerspaceId: string }>(
+  p: Principal,
+  row: T | undefined | null,
+  type: ErrorType,
+  detail: string,
+): T {
+  if (!row || !inMakerspace(p, row.makerspaceId)) throw new AppError(type, detail);
+  return row;
+}

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { AppError } from "./lib/errors";
+import { createLogger } from "./lib/logger";
+
+const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+const positiveInt = z
+  .string()
+  .regex(/^\d+$/, "must be a whole number")
+  .transform(Number)
+  .pipe(z.number().int().positive());
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+
+/**
+ * API.md section 6. Every variable is validated; an invalid value makes every request fail with
+ * 500 `config_error` (fail closed) rather than fall back to a default that might open a door.
+ */
+export const ConfigSchema = z.object({
+  SKILL_CERTIFICATION_EXPIRY_DAYS: positiveInt.default(365),
+  SKILL_REQUEST_AUTO_APPROVE: bool.default(false),
+  SKILL_AUDIT_RETENTION_DAYS: positiveInt.default(1825),
+  EQUIPMENT_SKILL_ENFORCEMENT: bool.default(true),
+  EQUIPMENT_EMERGENCY_OVERRIDE: bool.default(false),
+  JWT_SECRET_KEY: z.string().min(16, "must be at least 16 characters"),
+  JWT_ALGORITHM: z.enum(["HS256", "HS384", "HS512"]).default("HS256"),
+  ACCESS_TOKEN_EXPIRE_MINUTES: positiveInt.default(30),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+  USER_SKILLS_CACHE_TTL_SECONDS: positiveInt.pipe(z.number().min(60, "KV needs at least 60")).default(300),
+  DEVICE_HEARTBEAT_SECONDS: positiveInt.default(60),
+  DEVICE_TOKEN_TTL_DAYS: positiveInt.default(365),
+  ALLOWLIST_TTL_SECONDS: positiveInt.default(900),
+  ALLOWLIST_SIGNING_KEY: optionalText,
+  ALLOWED_ORIGINS: optionalText.transform((v) =>
+    v
+      ? v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : [],
+  ),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+type ConfigResult = { ok: true; config: Config } | { ok: false; error: AppError };
+
+const parsed = new WeakMap<object, ConfigResult>();
+
+/** Parses once per isolate (per env object); the result, good or bad, is remembered. */
+export function loadConfig(env: Env): Config {
+  let result = parsed.get(env);
+  if (!result) {
+    result = parseConfig(env);
+    parsed.set(env, result);
+  }
+  if (!result.ok) throw result.error;
+  return result.config;
+}
+
+function parseConfig(env: Env): ConfigResult {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = (env as unknown as Record<string, unknown>)[key];
+    raw[key] = value === "" && key !== "JWT_SECRET_KEY" ? undefined : value;
+  }
+  const out = ConfigSchema.safeParse(raw);
+  if (out.success) return { ok: true, config: out.data };
+  const variables = out.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
+  createLogger().error("invalid configuration", { variables });
+  return { ok: false, error: new AppError("config_error", "Service configuration is invalid") };
+}

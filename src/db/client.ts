@@ -1,0 +1,41 @@
+import type { BatchItem } from "drizzle-orm/batch";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import * as schema from "./schema";
+
+export type Db = DrizzleD1Database<typeof schema>;
+export type Statement = BatchItem<"sqlite">;
+
+export function createDb(d1: D1Database): Db {
+  return drizzle(d1, { schema });
+}
+
+/**
+ * Runs statements as one D1 batch (one round trip, applied atomically: D1 has no BEGIN).
+ * Returns the per-statement results in order.
+ */
+export async function runBatch(db: Db, statements: Statement[]): Promise<unknown[]> {
+  if (statements.length === 0) return [];
+  return db.batch(statements as [Statement, ...Statement[]]);
+}
+
+/**
+ * D1 binds at most 100 parameters per statement: multi-row inserts and `IN (...)` lists are
+ * split into chunks of this many rows/values.
+ */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** SQLite's unique-constraint failure, as D1 reports it (the message is never sent to clients). */
+export function isUniqueViolation(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  let cur: unknown = err;
+  while (cur instanceof Error && !seen.has(cur)) {
+    if (/UNIQUE constraint failed|SQLITE_CONSTRAINT/i.test(cur.message)) return true;
+    seen.add(cur);
+    cur = cur.cause;
+  }
+  return false;
+}

@@ -1,0 +1,212 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * The single source of the database schema: drizzle-kit generates `migrations/` from it.
+ *
+ * Timestamps are ISO-8601 UTC strings with milliseconds (`2026-01-15T10:30:00.000Z`), so they
+ * sort and compare correctly as text. Enumerations are plain text checked by the zod schemas.
+ */
+
+export const skills = sqliteTable(
+  "skills",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    category: text("category").notNull(),
+    level: text("level", { enum: ["beginner", "intermediate", "advanced", "expert"] }).notNull(),
+    description: text("description"),
+    status: text("status", { enum: ["active", "inactive", "archived"] })
+      .notNull()
+      .default("active"),
+    makerspaceId: text("makerspace_id").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("uq_skills_makerspace_name").on(t.makerspaceId, sql`lower(${t.name})`),
+    index("idx_skills_makerspace_category").on(t.makerspaceId, t.category),
+  ],
+);
+
+export const equipment = sqliteTable(
+  "equipment",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    makerspaceId: text("makerspace_id").notNull(),
+    category: text("category"),
+    location: text("location"),
+    status: text("status", { enum: ["available", "maintenance", "retired"] })
+      .notNull()
+      .default("available"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("idx_equipment_makerspace_status").on(t.makerspaceId, t.status)],
+);
+
+export const skillPrerequisites = sqliteTable(
+  "skill_prerequisites",
+  {
+    skillId: text("skill_id")
+      .notNull()
+      .references(() => skills.id),
+    prerequisiteId: text("prerequisite_id")
+      .notNull()
+      .references(() => skills.id),
+  },
+  (t) => [primaryKey({ columns: [t.skillId, t.prerequisiteId] })],
+);
+
+export const skillEquipment = sqliteTable(
+  "skill_equipment",
+  {
+    skillId: text("skill_id")
+      .notNull()
+      .references(() => skills.id),
+    equipmentId: text("equipment_id")
+      .notNull()
+      .references(() => equipment.id),
+  },
+  (t) => [
+    primaryKey({ columns: [t.skillId, t.equipmentId] }),
+    index("idx_skill_equipment_equipment").on(t.equipmentId),
+  ],
+);
+
+export const userSkills = sqliteTable(
+  "user_skills",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    skillId: text("skill_id")
+      .notNull()
+      .references(() => skills.id),
+    makerspaceId: text("makerspace_id").notNull(),
+    status: text("status", { enum: ["pending", "certified", "expired", "revoked"] }).notNull(),
+    certifiedAt: text("certified_at"),
+    expiresAt: text("expires_at"),
+    certifiedBy: text("certified_by"),
+    notes: text("notes"),
+    quizScore: text("quiz_score"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("uq_user_skills_user_skill").on(t.userId, t.skillId),
+    index("idx_user_skills_user_status").on(t.userId, t.status),
+    index("idx_user_skills_skill_status").on(t.skillId, t.status),
+    index("idx_user_skills_status_expires").on(t.status, t.expiresAt),
+    index("idx_user_skills_makerspace_user").on(t.makerspaceId, t.userId),
+  ],
+);
+
+export const skillRequests = sqliteTable(
+  "skill_requests",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    skillId: text("skill_id")
+      .notNull()
+      .references(() => skills.id),
+    makerspaceId: text("makerspace_id").notNull(),
+    status: text("status", { enum: ["pending", "approved", "rejected"] }).notNull(),
+    reason: text("reason"),
+    notes: text("notes"),
+    reviewedBy: text("reviewed_by"),
+    reviewedAt: text("reviewed_at"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("idx_skill_requests_status").on(t.status, t.createdAt),
+    index("idx_skill_requests_makerspace_user").on(t.makerspaceId, t.userId),
+    // At most one pending request per user and skill, enforced by the database so racing
+    // creations cannot both succeed.
+    uniqueIndex("uq_skill_requests_pending").on(t.userId, t.skillId).where(sql`status = 'pending'`),
+  ],
+);
+
+/** Written only by the audit queue consumer (and the verify fallback); never updated. */
+export const skillAuditLogs = sqliteTable(
+  "skill_audit_logs",
+  {
+    id: text("id").primaryKey(),
+    action: text("action").notNull(),
+    userId: text("user_id"),
+    skillId: text("skill_id"),
+    makerspaceId: text("makerspace_id").notNull(),
+    performedBy: text("performed_by"),
+    reason: text("reason"),
+    metadata: text("metadata"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("idx_skill_audit_logs_date").on(t.createdAt),
+    index("idx_skill_audit_logs_makerspace_date").on(t.makerspaceId, t.createdAt, t.id),
+  ],
+);
+
+/**
+ * Transactional outbox: an event is inserted here in the same `db.batch` as the change it
+ * records, then sent to the audit queue. The consumer deletes the row once the audit row is
+ * written; the cron re-sends rows left behind by a failed send or a stopped Worker.
+ */
+export const auditOutbox = sqliteTable(
+  "audit_outbox",
+  {
+    id: text("id").primaryKey(),
+    payload: text("payload").notNull(),
+    createdAt: text("created_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [index("idx_audit_outbox_created").on(t.createdAt)],
+);
+
+export const devices = sqliteTable(
+  "devices",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["door", "machine", "kiosk"] }).notNull(),
+    makerspaceId: text("makerspace_id").notNull(),
+    /** JSON array of equipment ids this device may act for; empty means all of its makerspace. */
+    equipmentIds: text("equipment_ids").notNull().default("[]"),
+    status: text("status", { enum: ["active", "revoked"] })
+      .notNull()
+      .default("active"),
+    /** `jti` of the one valid token; rotating replaces it, so earlier tokens stop matching. */
+    tokenJti: text("token_jti").notNull(),
+    lastSeenAt: text("last_seen_at"),
+    firmware: text("firmware"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("idx_devices_makerspace").on(t.makerspaceId, t.kind)],
+);
+
+export const badges = sqliteTable(
+  "badges",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    makerspaceId: text("makerspace_id").notNull(),
+    /** SHA-256 (hex) of the UID as upper-case hex without separators; the UID is never stored. */
+    uidSha256: text("uid_sha256").notNull(),
+    uidLast4: text("uid_last4").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("uq_badges_makerspace_uid").on(t.makerspaceId, t.uidSha256),
+    index("idx_badges_user").on(t.userId),
+  ],
+);
+
+export type SkillRow = typeof skills.$inferSelect;
+export type EquipmentRow = typeof equipment.$inferSelect;
+export type UserSkillRow = typeof userSkills.$inferSelect;
+export type SkillRequestRow = typeof skillRequests.$inferSelect;
+export type AuditLogRow = typeof skillAuditLogs.$inferSelect;
+export type DeviceRow = typeof devices.$inferSelect;
+export type BadgeRow = typeof badges.$inferSelect;

@@ -1,0 +1,17 @@
+/** ISO-8601 UTC with milliseconds and `Z`, the only timestamp format the API reads or writes. */
+export function iso(date: Date): string {
+  return date.toISOString();
+}
+
+export function addDays(date: Date, days: number): Date {
+  return new Date(date.getTime() + days * 86_400_000);
+}
+
+export function addSeconds(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000);
+}
+
+/** A certification counts only while `expires_at` is null or still in the future. */
+export function isUnexpired(expiresAt: string | null, now: Date): boolean {
+  return expiresAt === null || expiresAt > iso(now);
+}

@@ -1,0 +1,66 @@
+import type { Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../context";
+import { AppError } from "../lib/errors";
+import { createLogger } from "../lib/logger";
+
+/**
+ * The one exit for failures. AppErrors become the contract's body; Hono's own exceptions
+ * (malformed JSON) map to their contract type; anything else is logged with the request id and
+ * answered with a generic 500 — never a stack trace, SQL text or secret.
+ */
+export function onError(err: Error, c: Context<AppEnv>): Response {
+  const requestId = c.get("requestId") ?? crypto.randomUUID();
+  const appError = toAppError(err, requestId);
+  if (appError.type === "internal_error") {
+    const logger = c.get("logger") ?? createLogger({ request_id: requestId });
+    logger.error("unhandled error", {
+      error: err.message,
+      name: err.name,
+      stack: err.stack,
+      method: c.req.method,
+      path: c.req.path,
+    });
+  }
+  const headers: Record<string, string> = { "x-request-id": requestId, "x-content-type-options": "nosniff" };
+  if (appError.status === 401) headers["www-authenticate"] = 'Bearer realm="makrcave"';
+  return c.json(appError.toBody(), appError.status, headers);
+}
+
+function toAppError(err: Error, requestId: string): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400) return new AppError("bad_request", "Request body is not valid JSON");
+    if (err.status === 413) return new AppError("payload_too_large", "Request body is larger than 64 KiB");
+    if (err.status === 401) return new AppError("unauthorized", "Invalid or missing token");
+  }
+  return new AppError("internal_error", "Internal server error", { request_id: requestId });
+}
+
+type Matcher = { method: string; pattern: RegExp };
+
+/** Unknown path → 404 `not_found`; a known path with another method → 405 `method_not_allowed`. */
+export function notFoundOrMethodNotAllowed(app: Hono<AppEnv>) {
+  let matchers: Matcher[] | undefined;
+  return (c: Context<AppEnv>): Response => {
+    matchers ??= app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(
+          `^${r.path
+            .replace(/\/+$/, "")
+            .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+            .replace(/:[A-Za-z0-9_]+/g, "[^/]+")}/?$`,
+        ),
+      }));
+    const path = c.req.path;
+    const allowed = [...new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method))];
+    if (allowed.length > 0) {
+      const err = new AppError("method_not_allowed", "Method not allowed");
+      return c.json(err.toBody(), 405, { allow: allowed.join(", ") });
+    }
+    const err = new AppError("not_found", "Not found");
+    return c.json(err.toBody(), 404);
+  };
+}

@@ -1,0 +1,47 @@
+import { createMiddleware } from "hono/factory";
+import { loadConfig } from "../config";
+import type { AppEnv } from "../context";
+import { createDb } from "../db/client";
+import { createLogger } from "../lib/logger";
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
+const SLOW_MS = 1000;
+
+/**
+ * First middleware: request id (kept from `x-request-id` when well-formed), JSON access log,
+ * slow-request warning (> 1 s, as the design's monitoring middleware), and headers every
+ * response carries.
+ */
+export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
+  const incoming = c.req.header("x-request-id");
+  const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+  const logger = createLogger({ request_id: requestId });
+  c.set("requestId", requestId);
+  c.set("logger", logger);
+  const started = Date.now();
+  await next();
+  const ms = Date.now() - started;
+  c.header("x-request-id", requestId);
+  c.header("x-content-type-options", "nosniff");
+  if (c.req.header("authorization")) c.header("cache-control", "no-store");
+  const fields = { method: c.req.method, path: c.req.path, status: c.res.status, ms };
+  if (ms > SLOW_MS) logger.warn("slow request", fields);
+  else if (c.res.status >= 500) logger.error("request failed", fields);
+});
+
+/** Validates configuration (fail closed) and builds the per-request dependencies. */
+export const requestDeps = createMiddleware<AppEnv>(async (c, next) => {
+  const config = loadConfig(c.env);
+  const ctx = c.executionCtx;
+  c.set("deps", {
+    db: createDb(c.env.DB),
+    env: c.env,
+    config,
+    kv: c.env.USER_SKILLS_CACHE,
+    now: new Date(),
+    logger: c.get("logger"),
+    requestId: c.get("requestId"),
+    waitUntil: (p) => ctx.waitUntil(p),
+  });
+  await next();
+});

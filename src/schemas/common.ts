@@ -1,0 +1,26 @@
+import { z } from "zod";
+
+export const IdSchema = z.string().trim().min(1, "is required").max(100, "is too long");
+export const MakerspaceIdSchema = z.string().trim().min(1, "is required").max(100, "is too long");
+export const UserIdSchema = z.string().trim().min(1, "is required").max(200, "is too long");
+
+/** ISO-8601 with a zone; normalised to the API's `…000Z` form. */
+export const TimestampSchema = z.iso
+  .datetime({ offset: true, message: "must be an ISO-8601 timestamp" })
+  .transform((v) => new Date(v).toISOString());
+
+export const IdArraySchema = z
+  .array(IdSchema)
+  .max(100, "at most 100 ids")
+  .transform((ids) => [...new Set(ids)]);
+
+export function paging(maxLimit = 200, defaultLimit = 50) {
+  return {
+    limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  };
+}
+
+export const IdParamSchema = z.object({ id: IdSchema });
+
+export type Paging = { limit: number; offset: number };

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { IdSchema, MakerspaceIdSchema, paging } from "./common";
+
+export const EQUIPMENT_STATUSES = ["available", "maintenance", "retired"] as const;
+export type EquipmentStatus = (typeof EQUIPMENT_STATUSES)[number];
+
+export const EquipmentIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of letters, digits, _ . : -");
+
+const name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+const category = z.string().trim().max(50, "must be at most 50 characters");
+const location = z.string().trim().max(200, "must be at most 200 characters");
+
+export const EquipmentCreateSchema = z.object({
+  id: EquipmentIdSchema.optional(),
+  name,
+  makerspace_id: MakerspaceIdSchema,
+  category: category.nullish(),
+  location: location.nullish(),
+  status: z.enum(EQUIPMENT_STATUSES).optional(),
+});
+export type EquipmentCreate = z.infer<typeof EquipmentCreateSchema>;
+
+export const EquipmentUpdateSchema = z
+  .object({
+    name: name.optional(),
+    category: category.nullish(),
+    location: location.nullish(),
+    status: z.enum(EQUIPMENT_STATUSES).optional(),
+    makerspace_id: z.never({ error: "cannot be changed" }).optional(),
+    id: z.never({ error: "cannot be changed" }).optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "at least one field is required" });
+export type EquipmentUpdate = z.infer<typeof EquipmentUpdateSchema>;
+
+export const EquipmentListQuerySchema = z.object({
+  makerspace_id: MakerspaceIdSchema.optional(),
+  status: z.enum(EQUIPMENT_STATUSES).optional(),
+  ...paging(),
+});
+export type EquipmentListQuery = z.infer<typeof EquipmentListQuerySchema>;
+
+export const EquipmentParamSchema = z.object({ id: IdSchema });
+
+export const EquipmentSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  makerspace_id: z.string(),
+  category: z.string().nullable(),
+  location: z.string().nullable(),
+  status: z.enum(EQUIPMENT_STATUSES),
+  required_skill_ids: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Equipment = z.infer<typeof EquipmentSchema>;

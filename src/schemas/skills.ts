@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { IdArraySchema, IdSchema, MakerspaceIdSchema, paging } from "./common";
+
+export const SKILL_LEVELS = ["beginner", "intermediate", "advanced", "expert"] as const;
+export const SKILL_STATUSES = ["active", "inactive", "archived"] as const;
+export type SkillLevel = (typeof SKILL_LEVELS)[number];
+export type SkillStatus = (typeof SKILL_STATUSES)[number];
+
+const name = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(100, "must be at most 100 characters")
+  .regex(/^[a-zA-Z0-9\s-]+$/, "may contain only letters, digits, spaces and hyphens");
+const category = z.string().trim().min(1, "must not be empty").max(50, "must be at most 50 characters");
+const description = z.string().max(1000, "must be at most 1000 characters");
+
+export const SkillCreateSchema = z.object({
+  name,
+  category,
+  level: z.enum(SKILL_LEVELS),
+  description: description.nullish(),
+  status: z.enum(SKILL_STATUSES).optional(),
+  makerspace_id: MakerspaceIdSchema,
+  prerequisite_ids: IdArraySchema.optional(),
+  equipment_ids: IdArraySchema.optional(),
+});
+export type SkillCreate = z.infer<typeof SkillCreateSchema>;
+
+export const SkillUpdateSchema = z
+  .object({
+    name: name.optional(),
+    category: category.optional(),
+    level: z.enum(SKILL_LEVELS).optional(),
+    description: description.nullish(),
+    status: z.enum(SKILL_STATUSES).optional(),
+    prerequisite_ids: IdArraySchema.optional(),
+    equipment_ids: IdArraySchema.optional(),
+    makerspace_id: z.never({ error: "cannot be changed" }).optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "at least one field is required" });
+export type SkillUpdate = z.infer<typeof SkillUpdateSchema>;
+
+export const SkillListQuerySchema = z.object({
+  makerspace_id: MakerspaceIdSchema.optional(),
+  category: z.string().max(50).optional(),
+  level: z.enum(SKILL_LEVELS).optional(),
+  status: z.enum(SKILL_STATUSES).optional(),
+  q: z.string().max(100).optional(),
+  ...paging(),
+});
+export type SkillListQuery = z.infer<typeof SkillListQuerySchema>;
+
+export const SkillSchema = z.object({
+  id: IdSchema,
+  name: z.string(),
+  category: z.string(),
+  level: z.enum(SKILL_LEVELS),
+  description: z.string().nullable(),
+  status: z.enum(SKILL_STATUSES),
+  makerspace_id: z.string(),
+  prerequisite_ids: z.array(z.string()),
+  equipment_ids: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Skill = z.infer<typeof SkillSchema>;

@@ -1,0 +1,136 @@
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import { newEvent } from "../audit/events";
+import { outboxStatements, publishCommitted } from "../audit/producer";
+import { visibleOr404 } from "../auth/guards";
+import type { Principal } from "../auth/principal";
+import { forgetEquipmentRequirements } from "../cache/equipment-requirements";
+import type { Deps } from "../context";
+import { isUniqueViolation, runBatch } from "../db/client";
+import { type EquipmentRow, equipment, skillEquipment } from "../db/schema";
+import { AppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { iso } from "../lib/time";
+import type { Equipment, EquipmentCreate, EquipmentListQuery, EquipmentUpdate } from "../schemas/equipment";
+
+const requiredSkillIdsSql = sql<string>`(select json_group_array(${skillEquipment.skillId}) from ${skillEquipment} where ${skillEquipment.equipmentId} = ${equipment.id})`;
+
+type EquipmentWithLinks = EquipmentRow & { requiredSkillIds: string };
+
+function toEquipment(row: EquipmentWithLinks): Equipment {
+  return {
+    id: row.id,
+    name: row.name,
+    makerspace_id: row.makerspaceId,
+    category: row.category,
+    location: row.location,
+    status: row.status,
+    required_skill_ids: row.requiredSkillIds ? (JSON.parse(row.requiredSkillIds) as string[]).sort() : [],
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+  };
+}
+
+function selectEquipment(deps: Deps) {
+  return deps.db
+    .select({
+      id: equipment.id,
+      name: equipment.name,
+      makerspaceId: equipment.makerspaceId,
+      category: equipment.category,
+      location: equipment.location,
+      status: equipment.status,
+      createdAt: equipment.createdAt,
+      updatedAt: equipment.updatedAt,
+      requiredSkillIds: requiredSkillIdsSql,
+    })
+    .from(equipment);
+}
+
+export async function getEquipment(deps: Deps, actor: Principal, id: string): Promise<Equipment> {
+  const row = await selectEquipment(deps).where(eq(equipment.id, id)).get();
+  return toEquipment(visibleOr404(actor, row, "equipment_not_found", "Equipment not found"));
+}
+
+export async function listEquipment(
+  deps: Deps,
+  makerspaceId: string | undefined,
+  q: EquipmentListQuery,
+): Promise<Equipment[]> {
+  const where: SQL[] = [];
+  if (makerspaceId) where.push(eq(equipment.makerspaceId, makerspaceId));
+  if (q.status) where.push(eq(equipment.status, q.status));
+  const rows = await selectEquipment(deps)
+    .where(and(...where))
+    .orderBy(asc(equipment.name), asc(equipment.id))
+    .limit(q.limit)
+    .offset(q.offset)
+    .all();
+  return rows.map(toEquipment);
+}
+
+function conflict(): AppError {
+  return new AppError("equipment_conflict", "Equipment id is already registered");
+}
+
+export async function createEquipment(deps: Deps, actor: Principal, input: EquipmentCreate): Promise<Equipment> {
+  const id = input.id ?? newId("eq");
+  if (input.id) {
+    const existing = await deps.db.select({ id: equipment.id }).from(equipment).where(eq(equipment.id, id)).get();
+    if (existing) throw conflict();
+  }
+  const at = iso(deps.now);
+  const event = newEvent(deps, {
+    action: "equipment_created",
+    makerspaceId: input.makerspace_id,
+    performedBy: actor.sub,
+    metadata: { equipment_id: id, name: input.name, status: input.status ?? "available" },
+  });
+  await runBatch(deps.db, [
+    deps.db.insert(equipment).values({
+      id,
+      name: input.name,
+      makerspaceId: input.makerspace_id,
+      category: input.category ?? null,
+      location: input.location ?? null,
+      status: input.status ?? "available",
+      createdAt: at,
+      updatedAt: at,
+    }),
+    ...outboxStatements(deps.db, [event]),
+  ]).catch((err: unknown) => {
+    throw isUniqueViolation(err) ? conflict() : err;
+  });
+  publishCommitted(deps, [event]);
+  return getEquipment(deps, actor, id);
+}
+
+export async function updateEquipment(
+  deps: Deps,
+  actor: Principal,
+  id: string,
+  input: EquipmentUpdate,
+): Promise<Equipment> {
+  const current = await getEquipment(deps, actor, id);
+  const changes: Partial<typeof equipment.$inferInsert> = { updatedAt: iso(deps.now) };
+  if (input.name !== undefined) changes.name = input.name;
+  if (input.category !== undefined) changes.category = input.category;
+  if (input.location !== undefined) changes.location = input.location;
+  if (input.status !== undefined) changes.status = input.status;
+  const event = newEvent(deps, {
+    action: "equipment_updated",
+    makerspaceId: current.makerspace_id,
+    performedBy: actor.sub,
+    metadata: {
+      equipment_id: id,
+      changed_fields: Object.keys(changes).filter((k) => k !== "updatedAt"),
+      ...(input.status !== undefined ? { status_from: current.status, status_to: input.status } : {}),
+    },
+  });
+  await runBatch(deps.db, [
+    deps.db.update(equipment).set(changes).where(eq(equipment.id, id)),
+    ...outboxStatements(deps.db, [event]),
+  ]);
+  publishCommitted(deps, [event]);
+  forgetEquipmentRequirements([id]);
+  return getEquipment(deps, actor, id);
+}
