@@ -1,0 +1,61 @@
+import type { EquipmentStatus } from "../schemas/equipment";
+
+export interface RequiredSkillRef {
+  id: string;
+  name: string;
+}
+
+export interface HeldCertification {
+  skill_id: string;
+  expires_at: string | null;
+}
+
+export interface DecisionInput {
+  equipmentStatus: EquipmentStatus;
+  requiredSkills: RequiredSkillRef[];
+  /** Rows with stored status `certified`; expiry is decided here against `now`. */
+  certifications: HeldCertification[];
+  now: Date;
+  enforcement: boolean;
+  emergencyOverride: boolean;
+}
+
+export interface Decision {
+  can_access: boolean;
+  /** Names of the required skills the user holds, certified and unexpired. */
+  user_skills: string[];
+  /** Names of the required skills the user lacks (or holds expired). */
+  missing_skills: string[];
+  reason: string;
+}
+
+/**
+ * The access rule (API.md section 4) as a pure function — the hot path's heart. In order:
+ * equipment in maintenance or retired is closed to everyone; emergency override opens what is
+ * left; equipment with no linked skills is open; otherwise every linked skill must be held
+ * certified and unexpired, unless enforcement is off (then open, still listing what is missing).
+ */
+export function decideAccess(input: DecisionInput): Decision {
+  const nowIso = input.now.toISOString();
+  const held = new Set(
+    input.certifications.filter((c) => c.expires_at === null || c.expires_at > nowIso).map((c) => c.skill_id),
+  );
+  const required = [...input.requiredSkills].sort((a, b) => a.name.localeCompare(b.name));
+  const userSkills = required.filter((s) => held.has(s.id)).map((s) => s.name);
+  const missing = required.filter((s) => !held.has(s.id)).map((s) => s.name);
+  const result = (can_access: boolean, reason: string): Decision => ({
+    can_access,
+    user_skills: userSkills,
+    missing_skills: missing,
+    reason,
+  });
+
+  if (input.equipmentStatus === "maintenance") return result(false, "Equipment is under maintenance");
+  if (input.equipmentStatus === "retired") return result(false, "Equipment is retired");
+  if (input.emergencyOverride) return result(true, "Emergency override is active");
+  if (required.length === 0) return result(true, "No skills required");
+  if (missing.length === 0) return result(true, "All required skills certified");
+  const list = missing.join(", ");
+  if (!input.enforcement) return result(true, `Skill enforcement is disabled; missing: ${list}`);
+  return result(false, `Missing required skills: ${list}`);
+}
