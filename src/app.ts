@@ -8,6 +8,7 @@ import { authenticate } from "./middleware/auth";
 import { notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { requestContext, requestDeps } from "./middleware/request-context";
 import type { RouteDoc } from "./openapi/registry";
+import { accessDocs, accessRoutes, requirementsRoutes } from "./routes/access";
 import { equipmentDocs, equipmentRoutes } from "./routes/equipment";
 import { skillDocs, skillRoutes } from "./routes/skills";
 import { systemDocs, systemRoutes } from "./routes/system";
@@ -15,7 +16,7 @@ import { systemDocs, systemRoutes } from "./routes/system";
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Every documented route; `/openapi.json` is built from this list. */
-export const routeDocs: RouteDoc[] = [...systemDocs, ...skillDocs, ...equipmentDocs];
+export const routeDocs: RouteDoc[] = [...systemDocs, ...skillDocs, ...equipmentDocs, ...accessDocs];
 
 /**
  * The HTTP app. Routes are matched with and without a trailing slash (`strict: false`).
@@ -55,6 +56,8 @@ export function buildApp(): Hono<AppEnv> {
     systemRoutes(() => routeDocs),
   );
   app.route("/api/v1/equipment", equipmentRoutes);
+  app.route("/api/v1/skills/access", accessRoutes);
+  app.route("/api/v1/skills/equipment-requirements", requirementsRoutes);
   app.route("/api/v1/skills", skillRoutes);
 
   app.onError(onError);

@@ -21,6 +21,11 @@ export function requireAdmin(p: Principal): void {
   requireRole(p, ...ADMIN_ROLES);
 }
 
+/** Kiosks may do a little more than other devices for members of their makerspace (API.md section 10). */
+export function isKioskDevice(p: Principal): boolean {
+  return p.role === "device" && p.deviceKind === "kiosk";
+}
+
 /** May the caller see rows of this makerspace? */
 export function inMakerspace(p: Principal, makerspaceId: string): boolean {
   return p.role === "super_admin" || p.makerspaceId === makerspaceId;
@@ -52,4 +57,15 @@ export function visibleOr404<T extends { makerspaceId: string }>(
 ): T {
   if (!row || !inMakerspace(p, row.makerspaceId)) throw new AppError(type, detail);
   return row;
+}
+
+/**
+ * A registered device limited to some equipment acts only for those items (API.md section 8);
+ * every other caller passes.
+ */
+export function assertDeviceMayUse(p: Principal, equipmentId: string): void {
+  if (p.role !== "device" || !p.deviceEquipmentIds || p.deviceEquipmentIds.length === 0) return;
+  if (!p.deviceEquipmentIds.includes(equipmentId)) {
+    throw new AppError("forbidden", "This device is not registered for this equipment");
+  }
 }

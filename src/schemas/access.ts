@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { MakerspaceIdSchema, UserIdSchema } from "./common";
+import { EquipmentIdSchema } from "./equipment";
+import { SKILL_LEVELS } from "./skills";
+
+export const ConsistencySchema = z.enum(["cached", "strong"]).default("cached");
+
+export const AccessParamSchema = z.object({ equipment_id: EquipmentIdSchema });
+
+export const AccessQuerySchema = z.object({
+  user_id: UserIdSchema.optional(),
+  consistency: ConsistencySchema,
+});
+
+export const VerifyBodySchema = z.object({ user_id: UserIdSchema });
+export type VerifyBody = z.infer<typeof VerifyBodySchema>;
+
+export const BulkAccessQuerySchema = z.object({
+  user_id: UserIdSchema.optional(),
+  makerspace_id: MakerspaceIdSchema.optional(),
+  consistency: ConsistencySchema,
+});
+
+export const RequirementsQuerySchema = z.object({ makerspace_id: MakerspaceIdSchema.optional() });
+
+export const AccessResultSchema = z.object({
+  equipment_id: z.string(),
+  equipment_name: z.string(),
+  user_id: z.string(),
+  can_access: z.boolean(),
+  user_skills: z.array(z.string()),
+  missing_skills: z.array(z.string()),
+  reason: z.string(),
+});
+export type AccessResult = z.infer<typeof AccessResultSchema>;
+
+export const BulkAccessSchema = z.object({
+  user_id: z.string(),
+  makerspace_id: z.string(),
+  equipment_access: z.array(
+    z.object({
+      equipment_id: z.string(),
+      equipment_name: z.string(),
+      can_access: z.boolean(),
+      user_skills: z.array(z.string()),
+      missing_skills: z.array(z.string()),
+    }),
+  ),
+  summary: z.object({
+    total_equipment: z.number().int(),
+    accessible_equipment: z.number().int(),
+    access_percentage: z.number(),
+  }),
+});
+export type BulkAccess = z.infer<typeof BulkAccessSchema>;
+
+export const EquipmentRequirementsSchema = z.array(
+  z.object({
+    equipment_id: z.string(),
+    equipment_name: z.string(),
+    required_skills: z.array(
+      z.object({
+        skill_id: z.string(),
+        skill_name: z.string(),
+        skill_level: z.enum(SKILL_LEVELS),
+        required_level: z.enum(SKILL_LEVELS),
+        category: z.string(),
+        is_required: z.boolean(),
+      }),
+    ),
+  }),
+);
+export type EquipmentRequirementsList = z.infer<typeof EquipmentRequirementsSchema>;
+
+export const InsufficientSkillsSchema = z.object({
+  detail: z.string(),
+  status_code: z.literal(403),
+  error_type: z.literal("insufficient_skills"),
+  missing_skills: z.array(z.string()),
+});

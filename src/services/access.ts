@@ -1,0 +1,138 @@
+import { type Decision, decideAccess, type HeldCertification } from "../access/decide";
+import { newEvent } from "../audit/events";
+import { publishDirect } from "../audit/producer";
+import { assertDeviceMayUse, inMakerspace } from "../auth/guards";
+import type { Principal } from "../auth/principal";
+import type { EquipmentRequirements } from "../cache/equipment-requirements";
+import type { Deps } from "../context";
+import { AppError } from "../lib/errors";
+import type { AccessResult, BulkAccess, EquipmentRequirementsList } from "../schemas/access";
+import { type Consistency, loadBulkCheck, loadMakerspaceRequirements, loadSingleCheck } from "./access-data";
+
+function decide(deps: Deps, item: EquipmentRequirements, certifications: HeldCertification[]): Decision {
+  return decideAccess({
+    equipmentStatus: item.status,
+    requiredSkills: item.requiredSkills,
+    certifications,
+    now: deps.now,
+    enforcement: deps.config.EQUIPMENT_SKILL_ENFORCEMENT,
+    emergencyOverride: deps.config.EQUIPMENT_EMERGENCY_OVERRIDE,
+  });
+}
+
+function visibleEquipment(actor: Principal, item: EquipmentRequirements | undefined): EquipmentRequirements {
+  if (!item || !inMakerspace(actor, item.makerspaceId)) {
+    throw new AppError("equipment_not_found", "Equipment not found");
+  }
+  return item;
+}
+
+/** May this member use this machine? No side effects. */
+export async function checkAccess(
+  deps: Deps,
+  actor: Principal,
+  equipmentId: string,
+  userId: string,
+  consistency: Consistency,
+): Promise<AccessResult> {
+  assertDeviceMayUse(actor, equipmentId);
+  const data = await loadSingleCheck(deps, equipmentId, userId, consistency);
+  const item = visibleEquipment(actor, data.requirements);
+  return {
+    equipment_id: item.id,
+    equipment_name: item.name,
+    user_id: userId,
+    ...decide(deps, item, data.certifications),
+  };
+}
+
+/**
+ * The door and machine controllers' call: always strong (a door must not open on a revoked
+ * certification still held in KV elsewhere), audited off the response path, 403 when denied.
+ */
+export async function verifyAccess(
+  deps: Deps,
+  actor: Principal,
+  equipmentId: string,
+  userId: string,
+): Promise<AccessResult> {
+  const result = await checkAccess(deps, actor, equipmentId, userId, "strong");
+  recordVerify(deps, actor, result, { equipment_id: equipmentId });
+  if (!result.can_access) {
+    throw new AppError("insufficient_skills", result.reason, { missing_skills: result.missing_skills });
+  }
+  return result;
+}
+
+/** `access_granted` / `access_denied`, sent to the queue with a direct-insert fallback. */
+export function recordVerify(
+  deps: Deps,
+  actor: Principal,
+  result: Pick<AccessResult, "can_access" | "reason" | "missing_skills"> & { user_id: string | null },
+  metadata: Record<string, unknown> & { equipment_id: string },
+  makerspaceId?: string,
+): void {
+  const ms = makerspaceId ?? actor.makerspaceId;
+  if (!ms) return;
+  publishDirect(deps, [
+    newEvent(deps, {
+      action: result.can_access ? "access_granted" : "access_denied",
+      makerspaceId: ms,
+      userId: result.user_id,
+      performedBy: actor.sub,
+      reason: result.reason,
+      metadata: { ...metadata, missing_skills: result.missing_skills },
+    }),
+  ]);
+}
+
+/** Every non-retired item of the makerspace for one user, with a summary. */
+export async function bulkAccess(
+  deps: Deps,
+  makerspaceId: string,
+  userId: string,
+  consistency: Consistency,
+): Promise<BulkAccess> {
+  const data = await loadBulkCheck(deps, makerspaceId, userId, consistency);
+  const equipmentAccess = data.items.map((item) => {
+    const d = decide(deps, item, data.certifications);
+    return {
+      equipment_id: item.id,
+      equipment_name: item.name,
+      can_access: d.can_access,
+      user_skills: d.user_skills,
+      missing_skills: d.missing_skills,
+    };
+  });
+  const total = equipmentAccess.length;
+  const accessible = equipmentAccess.filter((e) => e.can_access).length;
+  return {
+    user_id: userId,
+    makerspace_id: makerspaceId,
+    equipment_access: equipmentAccess,
+    summary: {
+      total_equipment: total,
+      accessible_equipment: accessible,
+      access_percentage: total === 0 ? 0 : Math.round((accessible / total) * 1000) / 10,
+    },
+  };
+}
+
+/** Each item of the makerspace with the skills it requires (`required_level` = the skill's level). */
+export async function equipmentRequirements(deps: Deps, makerspaceId: string): Promise<EquipmentRequirementsList> {
+  const items = await loadMakerspaceRequirements(deps, makerspaceId);
+  return items.map((item) => ({
+    equipment_id: item.id,
+    equipment_name: item.name,
+    required_skills: [...item.requiredSkills]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((s) => ({
+        skill_id: s.id,
+        skill_name: s.name,
+        skill_level: s.level,
+        required_level: s.level,
+        category: s.category,
+        is_required: true,
+      })),
+  }));
+}

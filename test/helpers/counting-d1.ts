@@ -1,0 +1,67 @@
+import { env } from "cloudflare:workers";
+
+export interface D1Counter {
+  /** Calls that reach D1: each statement run outside a batch, and each batch. */
+  roundTrips: number;
+  batches: number;
+  statements: number;
+  reset(): void;
+}
+
+/**
+ * A counting wrapper around the real D1 binding (not a mock: every call goes to local D1).
+ * Statements are wrapped so their executions count; batches unwrap them for the real binding.
+ */
+export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: D1Counter } {
+  const counter: D1Counter = {
+    roundTrips: 0,
+    batches: 0,
+    statements: 0,
+    reset() {
+      this.roundTrips = 0;
+      this.batches = 0;
+      this.statements = 0;
+    },
+  };
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        if (prop === "bind") return (...args: unknown[]) => wrapStatement(value.apply(target, args));
+        if (prop === "all" || prop === "first" || prop === "run" || prop === "raw") {
+          return (...args: unknown[]) => {
+            counter.roundTrips += 1;
+            counter.statements += 1;
+            return value.apply(target, args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+    real.set(proxy, stmt);
+    return proxy;
+  };
+  const wrapped = new Proxy(db, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query));
+      if (prop === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          counter.roundTrips += 1;
+          counter.batches += 1;
+          return target.batch(statements.map((s) => real.get(s) ?? s));
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db: wrapped, counter };
+}
+
+/** The test env with D1 replaced by a counting wrapper (a fresh env object, so config is re-read). */
+export function countingEnv(): { env: Env; counter: D1Counter } {
+  const { db, counter } = countingD1();
+  return { env: { ...env, DB: db } as Env, counter };
+}
