@@ -4,15 +4,41 @@ import { AppError } from "../lib/errors";
 import { type Claims, ClaimsSchema, type Principal, ROLES, type Role } from "./principal";
 
 const encoder = new TextEncoder();
-const keys = new Map<string, Uint8Array>();
+const HMAC_HASH = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" } as const;
+const keys = new Map<string, Promise<CryptoKey>>();
 
-function secretKey(secret: string): Uint8Array {
-  let key = keys.get(secret);
+/** The HMAC key is imported once per isolate, not once per request. */
+function verificationKey(config: Config): Promise<CryptoKey> {
+  const id = `${config.JWT_ALGORITHM}:${config.JWT_SECRET_KEY}`;
+  let key = keys.get(id);
   if (!key) {
-    key = encoder.encode(secret);
-    keys.set(secret, key);
+    key = crypto.subtle.importKey(
+      "raw",
+      encoder.encode(config.JWT_SECRET_KEY),
+      { name: "HMAC", hash: HMAC_HASH[config.JWT_ALGORITHM] },
+      false,
+      ["sign", "verify"],
+    );
+    keys.set(id, key);
   }
   return key;
+}
+
+/**
+ * Tokens already verified by this isolate, until their `exp`: kiosks and controllers send the
+ * same token thousands of times, and the signature check is the largest fixed cost of a check.
+ * Keyed by the whole compact token (signature included) and by the settings that judged it,
+ * so a hit means exactly this token passed exactly these checks. Bounded; oldest dropped first.
+ */
+const VERIFIED_MAX = 10_000;
+const verified = new Map<string, { principal: Principal; exp: number }>();
+
+function rememberVerified(cacheKey: string, principal: Principal, exp: number): void {
+  if (verified.size >= VERIFIED_MAX) {
+    const oldest = verified.keys().next().value;
+    if (oldest !== undefined) verified.delete(oldest);
+  }
+  verified.set(cacheKey, { principal, exp });
 }
 
 function unauthorized(detail = "Invalid or missing token"): AppError {
@@ -33,9 +59,16 @@ export function bearerToken(header: string | undefined): string {
  * A valid token with an unknown role is a 403, not a 401: the caller is known, the call is not allowed.
  */
 export async function verifyToken(token: string, config: Config): Promise<Principal> {
+  const cacheKey = `${config.JWT_ALGORITHM}|${config.JWT_ISSUER ?? ""}|${config.JWT_AUDIENCE ?? ""}|${token}`;
+  const hit = verified.get(cacheKey);
+  if (hit) {
+    if (hit.exp * 1000 > Date.now()) return { ...hit.principal };
+    verified.delete(cacheKey);
+    throw unauthorized("Token has expired");
+  }
   let payload: unknown;
   try {
-    const result = await jwtVerify(token, secretKey(config.JWT_SECRET_KEY), {
+    const result = await jwtVerify(token, await verificationKey(config), {
       algorithms: [config.JWT_ALGORITHM],
       requiredClaims: ["exp", "sub"],
       ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
@@ -48,7 +81,9 @@ export async function verifyToken(token: string, config: Config): Promise<Princi
   }
   const parsed = ClaimsSchema.safeParse(payload);
   if (!parsed.success) throw unauthorized("Token is missing required claims");
-  return toPrincipal(parsed.data);
+  const principal = toPrincipal(parsed.data);
+  rememberVerified(cacheKey, principal, parsed.data.exp);
+  return { ...principal };
 }
 
 function toPrincipal(claims: Claims): Principal {
@@ -93,5 +128,5 @@ export async function mintToken(config: Config, opts: MintOptions): Promise<stri
   if (opts.jti) jwt.setJti(opts.jti);
   if (config.JWT_ISSUER) jwt.setIssuer(config.JWT_ISSUER);
   if (config.JWT_AUDIENCE) jwt.setAudience(config.JWT_AUDIENCE);
-  return jwt.sign(secretKey(config.JWT_SECRET_KEY));
+  return jwt.sign(await verificationKey(config));
 }

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
-import { assertMakerspace, requireAdmin, scopeMakerspace } from "../auth/guards";
+import { assertMakerspace, scopeMakerspace } from "../auth/guards";
 import type { AppEnv } from "../context";
 import { validate } from "../lib/validate";
+import { adminOnly } from "../middleware/auth";
 import type { RouteDoc } from "../openapi/registry";
 import {
   EquipmentCreateSchema,
@@ -13,9 +14,8 @@ import {
 import { createEquipment, getEquipment, listEquipment, updateEquipment } from "../services/equipment";
 
 export const equipmentRoutes = new Hono<AppEnv>()
-  .post("/", validate("json", EquipmentCreateSchema), async (c) => {
+  .post("/", adminOnly, validate("json", EquipmentCreateSchema), async (c) => {
     const actor = c.get("principal");
-    requireAdmin(actor);
     const body = c.req.valid("json");
     assertMakerspace(actor, body.makerspace_id);
     return c.json(await createEquipment(c.get("deps"), actor, body), 201);
@@ -28,11 +28,16 @@ export const equipmentRoutes = new Hono<AppEnv>()
   .get("/:id", validate("param", EquipmentParamSchema), async (c) => {
     return c.json(await getEquipment(c.get("deps"), c.get("principal"), c.req.valid("param").id));
   })
-  .put("/:id", validate("param", EquipmentParamSchema), validate("json", EquipmentUpdateSchema), async (c) => {
-    const actor = c.get("principal");
-    requireAdmin(actor);
-    return c.json(await updateEquipment(c.get("deps"), actor, c.req.valid("param").id, c.req.valid("json")));
-  });
+  .put(
+    "/:id",
+    adminOnly,
+    validate("param", EquipmentParamSchema),
+    validate("json", EquipmentUpdateSchema),
+    async (c) => {
+      const actor = c.get("principal");
+      return c.json(await updateEquipment(c.get("deps"), actor, c.req.valid("param").id, c.req.valid("json")));
+    },
+  );
 
 const base = "/api/v1/equipment";
 export const equipmentDocs: RouteDoc[] = [

@@ -1,16 +1,16 @@
 import { Hono } from "hono";
-import { assertMakerspace, requireAdmin, scopeMakerspace } from "../auth/guards";
+import { assertMakerspace, scopeMakerspace } from "../auth/guards";
 import type { AppEnv } from "../context";
 import { validate } from "../lib/validate";
+import { adminOnly } from "../middleware/auth";
 import type { RouteDoc } from "../openapi/registry";
 import { IdParamSchema } from "../schemas/common";
 import { SkillCreateSchema, SkillListQuerySchema, SkillSchema, SkillUpdateSchema } from "../schemas/skills";
 import { createSkill, getSkill, listSkills, updateSkill } from "../services/skills";
 
 export const skillRoutes = new Hono<AppEnv>()
-  .post("/", validate("json", SkillCreateSchema), async (c) => {
+  .post("/", adminOnly, validate("json", SkillCreateSchema), async (c) => {
     const actor = c.get("principal");
-    requireAdmin(actor);
     const body = c.req.valid("json");
     assertMakerspace(actor, body.makerspace_id);
     return c.json(await createSkill(c.get("deps"), actor, body), 201);
@@ -23,9 +23,8 @@ export const skillRoutes = new Hono<AppEnv>()
   .get("/:id", validate("param", IdParamSchema), async (c) => {
     return c.json(await getSkill(c.get("deps"), c.get("principal"), c.req.valid("param").id));
   })
-  .put("/:id", validate("param", IdParamSchema), validate("json", SkillUpdateSchema), async (c) => {
+  .put("/:id", adminOnly, validate("param", IdParamSchema), validate("json", SkillUpdateSchema), async (c) => {
     const actor = c.get("principal");
-    requireAdmin(actor);
     return c.json(await updateSkill(c.get("deps"), actor, c.req.valid("param").id, c.req.valid("json")));
   });
 

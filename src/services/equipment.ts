@@ -61,7 +61,7 @@ export async function listEquipment(
   if (q.status) where.push(eq(equipment.status, q.status));
   const rows = await selectEquipment(deps)
     .where(and(...where))
-    .orderBy(asc(equipment.name), asc(equipment.id))
+    .orderBy(sql`lower(${equipment.name})`, asc(equipment.name), asc(equipment.id))
     .limit(q.limit)
     .offset(q.offset)
     .all();

@@ -73,7 +73,7 @@ export async function listSkills(deps: Deps, makerspaceId: string | undefined, q
   }
   const rows = await selectSkills(deps)
     .where(and(...where))
-    .orderBy(asc(skills.name), asc(skills.id))
+    .orderBy(sql`lower(${skills.name})`, asc(skills.name), asc(skills.id))
     .limit(q.limit)
     .offset(q.offset)
     .all();
@@ -181,11 +181,16 @@ function linkStatements(deps: Deps, skillId: string, prerequisiteIds?: string[],
   return out;
 }
 
-function conflictOnRace(err: unknown): never {
-  if (isUniqueViolation(err)) {
+/**
+ * A concurrent writer took the name between the check and the batch: the unique index refused
+ * it, so look the winner up again to report its id as the contract's `existing_skill_id`.
+ */
+function conflictOnRace(deps: Deps, makerspaceId: string, name: string, exceptId?: string) {
+  return async (err: unknown): Promise<never> => {
+    if (!isUniqueViolation(err)) throw err;
+    await assertNameFree(deps, makerspaceId, name, exceptId);
     throw new AppError("skill_conflict", "A skill with this name already exists in the makerspace");
-  }
-  throw err;
+  };
 }
 
 export async function createSkill(deps: Deps, actor: Principal, input: SkillCreate): Promise<Skill> {
@@ -219,7 +224,7 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
     }),
     ...linkStatements(deps, id, input.prerequisite_ids, input.equipment_ids),
     ...outboxStatements(deps.db, [event]),
-  ]).catch(conflictOnRace);
+  ]).catch(conflictOnRace(deps, input.makerspace_id, input.name));
   publishCommitted(deps, [event]);
   forgetEquipmentRequirements(input.equipment_ids ?? []);
   return getSkill(deps, actor, id);
@@ -254,7 +259,7 @@ export async function updateSkill(deps: Deps, actor: Principal, id: string, inpu
   if (input.equipment_ids) statements.push(deps.db.delete(skillEquipment).where(eq(skillEquipment.skillId, id)));
   statements.push(...linkStatements(deps, id, input.prerequisite_ids, input.equipment_ids));
   statements.push(...outboxStatements(deps.db, [event]));
-  await runBatch(deps.db, statements).catch(conflictOnRace);
+  await runBatch(deps.db, statements).catch(conflictOnRace(deps, ms, input.name ?? current.name, id));
   publishCommitted(deps, [event]);
   forgetEquipmentRequirements([...current.equipment_ids, ...(input.equipment_ids ?? [])]);
   return getSkill(deps, actor, id);

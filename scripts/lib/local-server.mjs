@@ -1,0 +1,75 @@
+// Serves the built Worker on Miniflare directly — no `wrangler dev` proxy chain, which on a
+// 2-core machine caps even a no-op route near 540 req/s and would hide the app's own cost.
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { ensureDevVars, readDevVars } from "./dev-vars.mjs";
+
+/** `wrangler deploy --dry-run --outdir dist`: the exact bundle that would be deployed. */
+export function buildWorker(outdir = "dist") {
+  const res = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    encoding: "utf8",
+  });
+  if (res.status !== 0) {
+    process.stderr.write(res.stdout + res.stderr);
+    throw new Error("wrangler build failed");
+  }
+  return join(outdir, "index.js");
+}
+
+/** Applies migrations/*.sql in order, recording them in `d1_migrations` as wrangler does. */
+export async function applyMigrations(db, dir = "migrations") {
+  await db.exec(
+    "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+  );
+  const applied = new Set((await db.prepare("SELECT name FROM d1_migrations").all()).results.map((r) => r.name));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
+  for (const file of files) {
+    if (applied.has(file)) continue;
+    const statements = readFileSync(join(dir, file), "utf8")
+      .split("--> statement-breakpoint")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    await db.batch([
+      ...statements.map((s) => db.prepare(s)),
+      db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(file),
+    ]);
+  }
+}
+
+/**
+ * Starts the Worker on 127.0.0.1:port with local D1/KV/Queues persisted under `persistDir`
+ * (shared with `wrangler dev` when it is `.wrangler/state`). Returns { url, mf, stop }.
+ */
+export async function startLocalServer({ port = 8787, persistDir = ".wrangler/state", vars = {}, build = true } = {}) {
+  await ensureDevVars();
+  const scriptPath = build ? buildWorker() : join("dist", "index.js");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
+  const { modulesRules: _rules, ...options } = workerOptions;
+  const secrets = readDevVars();
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port,
+      resourcePersistencePath: join(persistDir, "v3"),
+      workers: [
+        {
+          ...options,
+          name: options.name ?? "makrcave-skills-api",
+          scriptPath,
+          modules: true,
+          bindings: { ...options.bindings, ...secrets, ...vars },
+        },
+      ],
+    }),
+  );
+  const url = await mf.ready;
+  await applyMigrations(await mf.getD1Database("DB"));
+  return { url: url.toString().replace(/\/$/, ""), mf, stop: () => mf.dispose() };
+}

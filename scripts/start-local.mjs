@@ -1,0 +1,16 @@
+// npm run start:local — the built Worker on Miniflare at http://127.0.0.1:$PORT (default 8787),
+// local D1/KV/Queues, migrations applied, secrets from .dev.vars. Runs until SIGINT/SIGTERM.
+import { startLocalServer } from "./lib/local-server.mjs";
+
+const port = Number(process.env.PORT ?? 8787);
+const server = await startLocalServer({ port, persistDir: process.env.PERSIST_DIR ?? ".wrangler/state" });
+console.log(`MakrCave Skills API (built Worker on Miniflare) listening on ${server.url}`);
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.stop();
+    process.exit(0);
+  });
+}
