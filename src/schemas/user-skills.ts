@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { IdSchema, MakerspaceIdSchema, paging, TimestampSchema, UserIdSchema } from "./common";
+
+export const USER_SKILL_STATUSES = ["pending", "certified", "expired", "revoked"] as const;
+export type UserSkillStatus = (typeof USER_SKILL_STATUSES)[number];
+
+export const NotesSchema = z.string().max(1000, "must be at most 1000 characters");
+
+/** The design stores scores as VARCHAR(10) ("95%"); a number is accepted and kept as text. */
+export const QuizScoreSchema = z
+  .union([z.string().trim().max(10, "must be at most 10 characters"), z.number().finite()])
+  .transform((v) => String(v))
+  .pipe(z.string().max(10, "must be at most 10 characters"));
+
+export const ReasonSchema = z.string().trim().max(500, "must be at most 500 characters");
+
+export const UserSkillGrantSchema = z.object({
+  user_id: UserIdSchema,
+  skill_id: IdSchema,
+  status: z.enum(["certified", "pending"]).default("certified"),
+  notes: NotesSchema.nullish(),
+  quiz_score: QuizScoreSchema.nullish(),
+  /** Absent or null: now + SKILL_CERTIFICATION_EXPIRY_DAYS. A past value is allowed (imports). */
+  expires_at: TimestampSchema.nullish(),
+});
+export type UserSkillGrant = z.infer<typeof UserSkillGrantSchema>;
+
+export const UserSkillListQuerySchema = z.object({
+  user_id: UserIdSchema.optional(),
+  skill_id: IdSchema.optional(),
+  /** Matches the effective status (a certified row past `expires_at` is `expired`). */
+  status: z.enum(USER_SKILL_STATUSES).optional(),
+  makerspace_id: MakerspaceIdSchema.optional(),
+  /** Certified, unexpired rows whose `expires_at` falls within the next N days. */
+  expiring_within_days: z.coerce.number().int().min(1).max(3650).optional(),
+  ...paging(),
+});
+export type UserSkillListQuery = z.infer<typeof UserSkillListQuerySchema>;
+
+export const RevokeQuerySchema = z.object({ reason: ReasonSchema.optional() });
+export const RevokeBodySchema = z.object({ reason: ReasonSchema.nullish() });
+
+export const UserSkillSchema = z.object({
+  id: z.string(),
+  user_id: z.string(),
+  skill_id: z.string(),
+  skill_name: z.string(),
+  makerspace_id: z.string(),
+  status: z.enum(USER_SKILL_STATUSES),
+  certified_at: z.string().nullable(),
+  expires_at: z.string().nullable(),
+  certified_by: z.string().nullable(),
+  notes: z.string().nullable(),
+  quiz_score: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type UserSkill = z.infer<typeof UserSkillSchema>;

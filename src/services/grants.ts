@@ -1,0 +1,223 @@
+import { and, asc, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { type AuditEvent, newEvent } from "../audit/events";
+import { inMakerspace } from "../auth/guards";
+import type { Principal } from "../auth/principal";
+import { forgetCachedCertifications, refreshCachedCertifications } from "../cache/user-skills";
+import type { Deps } from "../context";
+import type { Db, Statement } from "../db/client";
+import { auditOutbox, type SkillRow, skillPrerequisites, skills, userSkills } from "../db/schema";
+import { AppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { addDays, iso } from "../lib/time";
+
+/** How many times a grant is re-planned after losing an insert race to a concurrent grant. */
+export const MAX_GRANT_ATTEMPTS = 3;
+
+/** A guard that always holds: the grant applies unconditionally. */
+export const ALWAYS = sql`1`;
+
+/** Rows changed by one statement of a D1 batch. */
+export function changesOf(result: unknown): number {
+  return (result as { meta?: { changes?: number } } | undefined)?.meta?.changes ?? 0;
+}
+
+/**
+ * `insert into <table> select <row> where <condition>`: the row is written only when `condition`
+ * holds at that point of the batch. Values follow the table's column order; omitted columns are
+ * null, so pass every column that has a default.
+ */
+export function insertWhere<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  row: Partial<Record<keyof T["_"]["columns"], unknown>>,
+  condition: SQL,
+) {
+  const values = Object.keys(getTableColumns(table)).map(
+    (key) => sql`${(row as Record<string, unknown>)[key] ?? null}`,
+  );
+  return db.insert(table).select(sql`select ${sql.join(values, sql`, `)} where ${condition}`);
+}
+
+/**
+ * An outbox row inserted only when `condition` holds at that point of the batch, so an event is
+ * recorded exactly when the change it describes is (the conditional twin of outboxStatements).
+ */
+export function guardedOutboxStatement(db: Db, event: AuditEvent, condition: SQL): Statement {
+  const row = { id: event.id, payload: JSON.stringify(event), createdAt: event.created_at, attempts: 0 };
+  return insertWhere(db, auditOutbox, row, condition);
+}
+
+/**
+ * The skill a grant or request names: one of the caller's makerspace (another makerspace's is
+ * 404, its existence not leaked) and `active` (else 409 `invalid_state`).
+ */
+export async function grantableSkill(deps: Deps, actor: Principal, skillId: string): Promise<SkillRow> {
+  const skill = await deps.db.select().from(skills).where(eq(skills.id, skillId)).get();
+  if (!skill || !inMakerspace(actor, skill.makerspaceId)) throw new AppError("skill_not_found", "Skill not found");
+  if (skill.status !== "active") throw new AppError("invalid_state", `Skill is ${skill.status}, not active`);
+  return skill;
+}
+
+/** Names of the skill's prerequisites the user does not hold certified and unexpired (one query). */
+export async function missingPrerequisites(deps: Deps, userId: string, skillId: string): Promise<string[]> {
+  const now = iso(deps.now);
+  const rows = await deps.db
+    .select({ name: skills.name })
+    .from(skillPrerequisites)
+    .innerJoin(skills, eq(skills.id, skillPrerequisites.prerequisiteId))
+    .where(
+      and(
+        eq(skillPrerequisites.skillId, skillId),
+        sql`not exists (select 1 from user_skills u where u.user_id = ${userId}
+              and u.skill_id = ${skillPrerequisites.prerequisiteId} and u.status = 'certified'
+              and (u.expires_at is null or u.expires_at > ${now}))`,
+      ),
+    )
+    .orderBy(asc(skills.name))
+    .all();
+  return rows.map((r) => r.name);
+}
+
+export async function assertPrerequisitesMet(deps: Deps, userId: string, skillId: string): Promise<void> {
+  const missing = await missingPrerequisites(deps, userId, skillId);
+  if (missing.length > 0) {
+    throw new AppError("prerequisites_not_met", `Prerequisites not met: ${missing.join(", ")}`, {
+      missing_prerequisites: missing,
+    });
+  }
+}
+
+export interface GrantInput {
+  userId: string;
+  status: "certified" | "pending";
+  /** Who certifies: the caller, or the auto-approver. */
+  certifiedBy: string;
+  notes?: string | null;
+  quizScore?: string | null;
+  expiresAt?: string | null;
+  /** Audit reason and metadata extras (the approving request). */
+  reason?: string | null;
+  requestId?: string;
+}
+
+/** The statements of one grant attempt, all conditional on `guard`. */
+export interface GrantPlan {
+  userSkillId: string;
+  created: boolean;
+  /** The write first (its result's `meta.changes` says whether it applied), then the event. */
+  statements: Statement[];
+  /** True, inside the same batch, exactly when the grant was written (for dependent statements). */
+  applied: SQL;
+  event: AuditEvent;
+}
+
+/**
+ * Plans the upsert on (user_id, skill_id): an insert when the user has no row for the skill
+ * (201), else an update of that row (a renewal, 200). Everything is conditional on `guard`, so a
+ * caller can tie the grant to another state change in the same batch (an approval). An insert
+ * that loses a race to a concurrent grant changes nothing and `applied` stays false: re-plan.
+ */
+export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, guard: SQL): Promise<GrantPlan> {
+  const existing = await deps.db
+    .select({ id: userSkills.id })
+    .from(userSkills)
+    .where(and(eq(userSkills.userId, input.userId), eq(userSkills.skillId, skill.id)))
+    .get();
+  const at = iso(deps.now);
+  const certified = input.status === "certified";
+  const expiresAt = certified
+    ? (input.expiresAt ?? iso(addDays(deps.now, deps.config.SKILL_CERTIFICATION_EXPIRY_DAYS)))
+    : null;
+  const userSkillId = existing?.id ?? newId("us");
+  const event = newEvent(deps, {
+    action: existing ? "skill_renewed" : "skill_granted",
+    makerspaceId: skill.makerspaceId,
+    userId: input.userId,
+    skillId: skill.id,
+    performedBy: input.certifiedBy,
+    reason: input.reason ?? input.notes ?? null,
+    metadata: {
+      user_skill_id: userSkillId,
+      status: input.status,
+      expires_at: expiresAt,
+      quiz_score: input.quizScore ?? null,
+      ...(input.requestId ? { request_id: input.requestId } : {}),
+    },
+  });
+
+  if (existing) {
+    const changes: Partial<typeof userSkills.$inferInsert> = {
+      status: input.status,
+      certifiedAt: certified ? at : null,
+      expiresAt,
+      certifiedBy: input.certifiedBy,
+      updatedAt: at,
+    };
+    if (input.notes !== undefined) changes.notes = input.notes;
+    if (input.quizScore !== undefined) changes.quizScore = input.quizScore;
+    return {
+      userSkillId,
+      created: false,
+      statements: [
+        deps.db
+          .update(userSkills)
+          .set(changes)
+          .where(and(eq(userSkills.id, userSkillId), guard)),
+        guardedOutboxStatement(deps.db, event, guard),
+      ],
+      applied: guard,
+      event,
+    };
+  }
+
+  const insert = insertWhere(
+    deps.db,
+    userSkills,
+    {
+      id: userSkillId,
+      userId: input.userId,
+      skillId: skill.id,
+      makerspaceId: skill.makerspaceId,
+      status: input.status,
+      certifiedAt: certified ? at : null,
+      expiresAt,
+      certifiedBy: input.certifiedBy,
+      notes: input.notes ?? null,
+      quizScore: input.quizScore ?? null,
+      createdAt: at,
+      updatedAt: at,
+    },
+    guard,
+  ).onConflictDoNothing({ target: [userSkills.userId, userSkills.skillId] });
+  const applied = sql`exists (select 1 from user_skills where user_skills.id = ${userSkillId})`;
+  return {
+    userSkillId,
+    created: true,
+    statements: [insert, guardedOutboxStatement(deps.db, event, applied)],
+    applied,
+    event,
+  };
+}
+
+/**
+ * After a certification change has committed and before the response returns: rewrite the
+ * user's KV entry from D1. Should that fail, the entry is dropped (the next check rebuilds it from
+ * D1); a KV outage is logged, not turned into an error for a change that has already happened.
+ */
+export async function syncCertificationCache(deps: Deps, userId: string): Promise<void> {
+  try {
+    await refreshCachedCertifications(deps, userId);
+  } catch (err) {
+    deps.logger.warn("user-skills cache refresh failed; dropping the entry", {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    try {
+      await forgetCachedCertifications(deps, [userId]);
+    } catch (again) {
+      deps.logger.error("user-skills cache entry could not be dropped", {
+        error: again instanceof Error ? again.message : String(again),
+      });
+    }
+  }
+}

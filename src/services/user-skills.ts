@@ -1,0 +1,206 @@
+import { and, asc, desc, eq, ne, type SQL, sql } from "drizzle-orm";
+import { newEvent } from "../audit/events";
+import { publishCommitted } from "../audit/producer";
+import { inMakerspace, isAdmin, isKioskDevice, scopeMakerspace } from "../auth/guards";
+import type { Principal } from "../auth/principal";
+import type { Deps } from "../context";
+import { runBatch } from "../db/client";
+import { skills, userSkills } from "../db/schema";
+import { AppError, type ErrorType } from "../lib/errors";
+import { addDays, iso } from "../lib/time";
+import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } from "../schemas/user-skills";
+import {
+  ALWAYS,
+  assertPrerequisitesMet,
+  changesOf,
+  grantableSkill,
+  guardedOutboxStatement,
+  MAX_GRANT_ATTEMPTS,
+  planGrant,
+  syncCertificationCache,
+} from "./grants";
+
+/**
+ * Who may read certifications and requests, and whose: admins and kiosk devices any user of their
+ * makerspace; members only their own (naming another user is 403); other devices nothing.
+ * Returns the user to filter on (undefined = every user) and the makerspace scope.
+ */
+export function readerScope(
+  actor: Principal,
+  q: { user_id?: string; makerspace_id?: string },
+): { userId: string | undefined; makerspaceId: string | undefined } {
+  if (actor.role === "member") {
+    if (q.user_id !== undefined && q.user_id !== actor.sub) {
+      throw new AppError("forbidden", "Members may only read their own records");
+    }
+    return { userId: actor.sub, makerspaceId: scopeMakerspace(actor, q.makerspace_id) };
+  }
+  if (!isAdmin(actor) && !isKioskDevice(actor)) throw new AppError("forbidden", "Not allowed for this role");
+  return { userId: q.user_id, makerspaceId: scopeMakerspace(actor, q.makerspace_id) };
+}
+
+/** Role check before any lookup by id, so a door controller learns nothing about ids. */
+export function assertMayRead(actor: Principal): void {
+  if (actor.role !== "member" && !isAdmin(actor) && !isKioskDevice(actor)) {
+    throw new AppError("forbidden", "Not allowed for this role");
+  }
+}
+
+/** Another makerspace's row is 404; a member asking for another member's row is 403. */
+export function assertRowReadable(
+  actor: Principal,
+  row: { userId: string; makerspaceId: string } | undefined,
+  type: ErrorType,
+  detail: string,
+): void {
+  if (!row || !inMakerspace(actor, row.makerspaceId)) throw new AppError(type, detail);
+  if (actor.role === "member" && row.userId !== actor.sub) {
+    throw new AppError("forbidden", "Members may only read their own records");
+  }
+}
+
+/** A certified row whose `expires_at` has passed reads as `expired`, whatever the cron has done. */
+function effectiveStatus(nowIso: string): SQL<UserSkillStatus> {
+  return sql<UserSkillStatus>`case when ${userSkills.status} = 'certified' and ${userSkills.expiresAt} is not null
+    and ${userSkills.expiresAt} <= ${nowIso} then 'expired' else ${userSkills.status} end`;
+}
+
+function selectUserSkills(deps: Deps) {
+  return deps.db
+    .select({
+      id: userSkills.id,
+      user_id: userSkills.userId,
+      skill_id: userSkills.skillId,
+      skill_name: skills.name,
+      makerspace_id: userSkills.makerspaceId,
+      status: effectiveStatus(iso(deps.now)),
+      certified_at: userSkills.certifiedAt,
+      expires_at: userSkills.expiresAt,
+      certified_by: userSkills.certifiedBy,
+      notes: userSkills.notes,
+      quiz_score: userSkills.quizScore,
+      created_at: userSkills.createdAt,
+      updated_at: userSkills.updatedAt,
+    })
+    .from(userSkills)
+    .innerJoin(skills, eq(skills.id, userSkills.skillId));
+}
+
+/** Internal read after a write; callers have already checked access. */
+export async function getUserSkillById(deps: Deps, id: string): Promise<UserSkill> {
+  const row = await selectUserSkills(deps).where(eq(userSkills.id, id)).get();
+  if (!row) throw new AppError("user_skill_not_found", "User skill not found");
+  return row;
+}
+
+export async function getUserSkill(deps: Deps, actor: Principal, id: string): Promise<UserSkill> {
+  assertMayRead(actor);
+  const row = await selectUserSkills(deps).where(eq(userSkills.id, id)).get();
+  assertRowReadable(
+    actor,
+    row && { userId: row.user_id, makerspaceId: row.makerspace_id },
+    "user_skill_not_found",
+    "User skill not found",
+  );
+  return row as UserSkill;
+}
+
+export async function listUserSkills(deps: Deps, actor: Principal, q: UserSkillListQuery): Promise<UserSkill[]> {
+  const scope = readerScope(actor, q);
+  const nowIso = iso(deps.now);
+  const where: SQL[] = [];
+  if (scope.makerspaceId) where.push(eq(userSkills.makerspaceId, scope.makerspaceId));
+  if (scope.userId) where.push(eq(userSkills.userId, scope.userId));
+  if (q.skill_id) where.push(eq(userSkills.skillId, q.skill_id));
+  if (q.status) where.push(sql`${effectiveStatus(nowIso)} = ${q.status}`);
+  if (q.expiring_within_days !== undefined) {
+    const until = iso(addDays(deps.now, q.expiring_within_days));
+    where.push(
+      sql`${userSkills.status} = 'certified' and ${userSkills.expiresAt} > ${nowIso} and ${userSkills.expiresAt} <= ${until}`,
+    );
+  }
+  const order =
+    q.expiring_within_days !== undefined
+      ? [asc(userSkills.expiresAt), asc(userSkills.id)]
+      : [desc(userSkills.createdAt), desc(userSkills.id)];
+  return selectUserSkills(deps)
+    .where(and(...where))
+    .orderBy(...order)
+    .limit(q.limit)
+    .offset(q.offset)
+    .all();
+}
+
+/**
+ * Revocation: conditional on the row not being revoked already, so two racing revocations give
+ * one event and one 409. The KV entry is rewritten before the response returns.
+ */
+export async function revokeUserSkill(
+  deps: Deps,
+  actor: Principal,
+  id: string,
+  reason: string | null,
+): Promise<UserSkill> {
+  const row = await deps.db.select().from(userSkills).where(eq(userSkills.id, id)).get();
+  if (!row || !inMakerspace(actor, row.makerspaceId)) {
+    throw new AppError("user_skill_not_found", "User skill not found");
+  }
+  const alreadyRevoked = () => new AppError("invalid_state", "User skill is already revoked");
+  if (row.status === "revoked") throw alreadyRevoked();
+  const event = newEvent(deps, {
+    action: "skill_revoked",
+    makerspaceId: row.makerspaceId,
+    userId: row.userId,
+    skillId: row.skillId,
+    performedBy: actor.sub,
+    reason,
+    metadata: { user_skill_id: id, previous_status: row.status },
+  });
+  const notRevoked = sql`exists (select 1 from user_skills where user_skills.id = ${id} and user_skills.status != 'revoked')`;
+  const results = await runBatch(deps.db, [
+    guardedOutboxStatement(deps.db, event, notRevoked),
+    deps.db
+      .update(userSkills)
+      .set({ status: "revoked", updatedAt: iso(deps.now) })
+      .where(and(eq(userSkills.id, id), ne(userSkills.status, "revoked"))),
+  ]);
+  if (changesOf(results[1]) !== 1) throw alreadyRevoked();
+  await syncCertificationCache(deps, row.userId);
+  publishCommitted(deps, [event]);
+  return getUserSkillById(deps, id);
+}
+
+/**
+ * POST /skills/user-skills: the skill active and in the caller's makerspace, its prerequisites
+ * held, then one row per user and skill — created (201) or renewed (200).
+ */
+export async function grantSkill(
+  deps: Deps,
+  actor: Principal,
+  body: UserSkillGrant,
+): Promise<{ userSkill: UserSkill; created: boolean }> {
+  const skill = await grantableSkill(deps, actor, body.skill_id);
+  await assertPrerequisitesMet(deps, body.user_id, skill.id);
+  for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
+    const plan = await planGrant(
+      deps,
+      skill,
+      {
+        userId: body.user_id,
+        status: body.status,
+        certifiedBy: actor.sub,
+        notes: body.notes,
+        quizScore: body.quiz_score,
+        expiresAt: body.expires_at,
+      },
+      ALWAYS,
+    );
+    const results = await runBatch(deps.db, plan.statements);
+    if (changesOf(results[0]) === 1) {
+      await syncCertificationCache(deps, body.user_id);
+      publishCommitted(deps, [plan.event]);
+      return { userSkill: await getUserSkillById(deps, plan.userSkillId), created: plan.created };
+    }
+  }
+  throw new Error("grant did not apply after repeated insert races");
+}
