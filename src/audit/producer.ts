@@ -48,10 +48,27 @@ export function publishDirect(deps: Deps, events: AuditEvent[]): void {
   );
 }
 
+/** Queues' sendBatch limits: 100 messages and 256 KB per call; kept under both with headroom. */
+const SEND_MAX_MESSAGES = 100;
+const SEND_MAX_BYTES = 200 * 1024;
+const encoder = new TextEncoder();
+
 export async function sendEvents(queue: Queue, events: AuditEvent[]): Promise<void> {
-  for (const part of chunk(events, 100)) {
+  let part: AuditEvent[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (part.length === 0) return;
     await queue.sendBatch(part.map((body) => ({ body, contentType: "json" as const })));
+    part = [];
+    bytes = 0;
+  };
+  for (const event of events) {
+    const size = encoder.encode(JSON.stringify(event)).byteLength + 100;
+    if (part.length >= SEND_MAX_MESSAGES || bytes + size > SEND_MAX_BYTES) await flush();
+    part.push(event);
+    bytes += size;
   }
+  await flush();
 }
 
 /** Idempotent by event id: a redelivered event is written once. */

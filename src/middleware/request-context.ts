@@ -1,7 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import { loadConfig } from "../config";
 import type { AppEnv } from "../context";
-import { createDb } from "../db/client";
+import { buildDeps } from "../deps";
 import { createLogger } from "../lib/logger";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
@@ -31,17 +30,6 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
 
 /** Validates configuration (fail closed) and builds the per-request dependencies. */
 export const requestDeps = createMiddleware<AppEnv>(async (c, next) => {
-  const config = loadConfig(c.env);
-  const ctx = c.executionCtx;
-  c.set("deps", {
-    db: createDb(c.env.DB),
-    env: c.env,
-    config,
-    kv: c.env.USER_SKILLS_CACHE,
-    now: new Date(),
-    logger: c.get("logger"),
-    requestId: c.get("requestId"),
-    waitUntil: (p) => ctx.waitUntil(p),
-  });
+  c.set("deps", buildDeps(c.env, c.executionCtx, c.get("requestId"), { logger: c.get("logger") }));
   await next();
 });

@@ -1,0 +1,27 @@
+import { loadConfig } from "./config";
+import type { Deps } from "./context";
+import { createDb } from "./db/client";
+import { createLogger, type Logger } from "./lib/logger";
+
+/**
+ * The one way to build a `Deps`, shared by the HTTP middleware, the queue consumer and the cron,
+ * so all three see the same bindings, the same validated configuration (an invalid value throws
+ * `config_error`: fail closed) and the same logging.
+ */
+export function buildDeps(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  requestId: string,
+  opts: { logger?: Logger; now?: Date } = {},
+): Deps {
+  return {
+    db: createDb(env.DB),
+    env,
+    config: loadConfig(env),
+    kv: env.USER_SKILLS_CACHE,
+    now: opts.now ?? new Date(),
+    logger: opts.logger ?? createLogger({ request_id: requestId }),
+    requestId,
+    waitUntil: (p) => ctx.waitUntil(p),
+  };
+}

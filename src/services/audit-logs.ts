@@ -1,0 +1,106 @@
+import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import type { AuditAction } from "../audit/events";
+import type { Deps } from "../context";
+import { type AuditLogRow, skillAuditLogs } from "../db/schema";
+import { validationError } from "../lib/errors";
+import type { AuditLog, AuditLogPage, AuditLogQuery } from "../schemas/audit-logs";
+
+interface Position {
+  createdAt: string;
+  id: string;
+}
+
+const SEPARATOR = "|";
+
+export function encodeCursor(p: Position): string {
+  const bytes = new TextEncoder().encode(`${p.createdAt}${SEPARATOR}${p.id}`);
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+/** 422 on anything this service did not produce: a cursor is opaque, never built by clients. */
+export function decodeCursor(cursor: string): Position {
+  try {
+    const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
+    );
+    const at = text.indexOf(SEPARATOR);
+    const createdAt = text.slice(0, at);
+    const id = text.slice(at + 1);
+    if (at > 0 && id.length > 0 && !Number.isNaN(Date.parse(createdAt))) return { createdAt, id };
+  } catch {
+    // falls through to the validation error
+  }
+  throw validationError([{ path: "cursor", message: "is not a valid cursor" }]);
+}
+
+function toAuditLog(row: AuditLogRow): AuditLog {
+  return {
+    id: row.id,
+    action: row.action as AuditAction,
+    user_id: row.userId,
+    skill_id: row.skillId,
+    makerspace_id: row.makerspaceId,
+    performed_by: row.performedBy,
+    reason: row.reason,
+    metadata: parseMetadata(row.metadata),
+    created_at: row.createdAt,
+  };
+}
+
+function parseMetadata(json: string | null): Record<string, unknown> {
+  if (!json) return {};
+  try {
+    const value: unknown = JSON.parse(json);
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * One page of the audit log, newest first (`created_at` desc, then `id` desc, so events of the
+ * same millisecond page stably). Keyset paging: a page stays correct while new events arrive.
+ * `makerspaceId` undefined only for a super_admin reading every makerspace.
+ */
+export async function listAuditLogs(
+  deps: Deps,
+  makerspaceId: string | undefined,
+  q: AuditLogQuery,
+): Promise<AuditLogPage> {
+  const where: (SQL | undefined)[] = [];
+  if (makerspaceId) where.push(eq(skillAuditLogs.makerspaceId, makerspaceId));
+  if (q.user_id) where.push(eq(skillAuditLogs.userId, q.user_id));
+  if (q.skill_id) where.push(eq(skillAuditLogs.skillId, q.skill_id));
+  if (q.action) where.push(eq(skillAuditLogs.action, q.action));
+  if (q.performed_by) where.push(eq(skillAuditLogs.performedBy, q.performed_by));
+  if (q.since) where.push(gte(skillAuditLogs.createdAt, q.since));
+  if (q.until) where.push(lte(skillAuditLogs.createdAt, q.until));
+  if (q.cursor) {
+    const after = decodeCursor(q.cursor);
+    where.push(
+      or(
+        lt(skillAuditLogs.createdAt, after.createdAt),
+        and(eq(skillAuditLogs.createdAt, after.createdAt), lt(skillAuditLogs.id, after.id)),
+      ),
+    );
+  }
+  const rows = await deps.db
+    .select()
+    .from(skillAuditLogs)
+    .where(and(...where))
+    .orderBy(desc(skillAuditLogs.createdAt), desc(skillAuditLogs.id))
+    .limit(q.limit + 1)
+    .all();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toAuditLog),
+    next_cursor: rows.length > q.limit && last ? encodeCursor(last) : null,
+  };
+}

@@ -1,0 +1,181 @@
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { userSkillsKey } from "../../src/cache/user-skills";
+import { expireCertifications } from "../../src/cron/expiry";
+import { HOURLY_CRON } from "../../src/cron/scheduled";
+import { buildDeps } from "../../src/deps";
+import { runCron } from "../helpers/audit";
+import { makeSkill } from "../helpers/factories";
+
+const DAY = 86_400_000;
+
+/** Seeds `count` overdue certified rows (3 skills × count/3 users) in one D1 batch. */
+async function seedOverdue(makerspace: string, count: number, now: Date): Promise<string[]> {
+  const skills = await Promise.all([0, 1, 2].map(() => makeSkill({ makerspace_id: makerspace })));
+  const ids: string[] = [];
+  const stmt = env.DB.prepare(
+    `insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at, expires_at, certified_by, created_at, updated_at)
+     values (?, ?, ?, ?, 'certified', ?, ?, 'seed', ?, ?)`,
+  );
+  const created = new Date(now.getTime() - 400 * DAY).toISOString();
+  const statements = Array.from({ length: count }, (_, i) => {
+    const id = `us_${makerspace}_${i}`;
+    ids.push(id);
+    const skill = skills[i % 3] as { id: string };
+    const expires = new Date(now.getTime() - DAY - i * 1000).toISOString();
+    return stmt.bind(
+      id,
+      `${makerspace}-user-${Math.floor(i / 3)}`,
+      skill.id,
+      makerspace,
+      created,
+      expires,
+      created,
+      created,
+    );
+  });
+  await env.DB.batch(statements);
+  return ids;
+}
+
+/**
+ * The user_skill ids named by skill_expired events of a makerspace, wherever each event is now:
+ * still in the outbox, or already written by the consumer (which moves it atomically).
+ */
+async function expiredEventRefs(makerspace: string): Promise<string[]> {
+  const rows = await env.DB.prepare(
+    `select json_extract(payload, '$.metadata.user_skill_id') as ref from audit_outbox
+       where json_extract(payload, '$.action') = 'skill_expired' and json_extract(payload, '$.makerspace_id') = ?1
+     union all
+     select json_extract(metadata, '$.user_skill_id') as ref from skill_audit_logs
+       where action = 'skill_expired' and makerspace_id = ?1`,
+  )
+    .bind(makerspace)
+    .all<{ ref: string }>();
+  return rows.results.map((r) => r.ref);
+}
+
+async function statusCount(makerspace: string, status: string): Promise<number> {
+  const row = await env.DB.prepare("select count(*) as n from user_skills where makerspace_id = ? and status = ?")
+    .bind(makerspace, status)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+function deps(now: Date) {
+  return buildDeps(env, createExecutionContext(), `test-${crypto.randomUUID()}`, { now });
+}
+
+describe("certification expiry (hourly cron)", () => {
+  it("expires 1,200 overdue rows across batches and runs, with exactly one event each", async () => {
+    const ms = "ms-exp-seq";
+    const now = new Date();
+    const ids = await seedOverdue(ms, 1200, now);
+    const skill = await makeSkill({ makerspace_id: ms });
+    // Rows the cron must leave alone.
+    const controls = [
+      ["ctl-future", "certified", new Date(now.getTime() + DAY).toISOString()],
+      ["ctl-forever", "certified", null],
+      ["ctl-revoked", "revoked", new Date(now.getTime() - DAY).toISOString()],
+      ["ctl-pending", "pending", new Date(now.getTime() - DAY).toISOString()],
+    ] as const;
+    for (const [user, status, expires] of controls) {
+      await env.DB.prepare(
+        `insert into user_skills (id, user_id, skill_id, makerspace_id, status, expires_at, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+        .bind(`us_${user}`, user, skill.id, ms, status, expires, now.toISOString(), now.toISOString())
+        .run();
+    }
+    const cached = [`${ms}-user-0`, `${ms}-user-399`, "ctl-future"];
+    for (const user of cached) await env.USER_SKILLS_CACHE.put(userSkillsKey(user), '{"v":1,"certifications":[]}');
+
+    await runCron(HOURLY_CRON, now);
+    // One run is bounded (4 batches of 200, for Workers' per-invocation limits).
+    expect(await statusCount(ms, "expired")).toBe(800);
+    await runCron(HOURLY_CRON, now);
+    expect(await statusCount(ms, "expired")).toBe(1200);
+    await runCron(HOURLY_CRON, now);
+
+    const refs = await expiredEventRefs(ms);
+    expect(refs).toHaveLength(1200);
+    expect(new Set(refs)).toEqual(new Set(ids));
+
+    const row = await env.DB.prepare("select status, updated_at from user_skills where id = ?").bind(ids[0]).first();
+    expect(row).toEqual({ status: "expired", updated_at: now.toISOString() });
+    for (const [user, status] of controls) {
+      const ctl = await env.DB.prepare("select status from user_skills where id = ?").bind(`us_${user}`).first();
+      expect(ctl).toEqual({ status });
+    }
+    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(`${ms}-user-0`))).toBeNull();
+    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(`${ms}-user-399`))).toBeNull();
+    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey("ctl-future"))).not.toBeNull();
+  });
+
+  it("records each expiry as a complete skill_expired event", async () => {
+    const ms = "ms-exp-event";
+    const now = new Date();
+    const [id] = await seedOverdue(ms, 1, now);
+    const before = await env.DB.prepare("select * from user_skills where id = ?")
+      .bind(id)
+      .first<Record<string, string>>();
+    const summary = await expireCertifications(deps(now));
+    expect(summary).toMatchObject({ expired: 1, more: false });
+    const out = await env.DB.prepare(
+      `select payload from audit_outbox
+         where json_extract(payload, '$.makerspace_id') = ?1 and json_extract(payload, '$.action') = 'skill_expired'
+       union all select json_object('id', id, 'action', action, 'user_id', user_id, 'skill_id', skill_id,
+         'makerspace_id', makerspace_id, 'performed_by', performed_by, 'reason', reason,
+         'metadata', json(metadata), 'created_at', created_at) from skill_audit_logs
+         where makerspace_id = ?1 and action = 'skill_expired'`,
+    )
+      .bind(ms)
+      .all<{ payload: string }>();
+    expect(out.results).toHaveLength(1);
+    expect(JSON.parse((out.results[0] as { payload: string }).payload)).toEqual({
+      id: expect.stringMatching(/^evt_/),
+      action: "skill_expired",
+      user_id: before?.user_id,
+      skill_id: before?.skill_id,
+      makerspace_id: ms,
+      performed_by: "system",
+      reason: "Certification expired",
+      metadata: { user_skill_id: id, expires_at: before?.expires_at },
+      created_at: now.toISOString(),
+    });
+  });
+
+  it("stops on its batch budget and resumes on the next run", async () => {
+    const ms = "ms-exp-budget";
+    const now = new Date();
+    await seedOverdue(ms, 120, now);
+    const first = await expireCertifications(deps(now), { batchSize: 50, maxBatches: 2 });
+    expect(first).toMatchObject({ expired: 100, batches: 2, more: true });
+    const second = await expireCertifications(deps(now), { batchSize: 50, maxBatches: 2 });
+    expect(second).toMatchObject({ expired: 20, batches: 1, more: false });
+    expect(await expiredEventRefs(ms)).toHaveLength(120);
+  });
+
+  it("two runs at once create no double events", async () => {
+    const ms = "ms-exp-race";
+    const now = new Date();
+    const ids = await seedOverdue(ms, 1200, now);
+    let reported = 0;
+    let batches = 0;
+    for (let round = 0; round < 3; round += 1) {
+      const [a, b] = await Promise.all([expireCertifications(deps(now)), expireCertifications(deps(now))]);
+      reported += a.expired + b.expired;
+      batches += a.batches + b.batches;
+    }
+    // Each row is reported by the one run whose batch flipped it…
+    expect(reported).toBe(1200);
+    // …although the runs overlapped, working on the same candidates (more batches than 1200 / 200).
+    expect(batches).toBeGreaterThan(6);
+    await Promise.all([runCron(HOURLY_CRON, now), runCron(HOURLY_CRON, now)]);
+    expect(await statusCount(ms, "expired")).toBe(1200);
+    const refs = await expiredEventRefs(ms);
+    expect(refs).toHaveLength(1200);
+    expect(new Set(refs)).toEqual(new Set(ids));
+  });
+});
