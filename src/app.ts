@@ -9,14 +9,33 @@ import { notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { requestContext, requestDeps } from "./middleware/request-context";
 import type { RouteDoc } from "./openapi/registry";
 import { accessDocs, accessRoutes, requirementsRoutes } from "./routes/access";
+import { allowlistDocs, allowlistRoutes, jwksRoutes } from "./routes/allowlists";
+import { auditLogDocs, auditLogRoutes } from "./routes/audit-logs";
+import { badgeDocs, badgeRoutes } from "./routes/badges";
+import { deviceDocs, deviceRoutes } from "./routes/devices";
 import { equipmentDocs, equipmentRoutes } from "./routes/equipment";
+import { kioskDocs, kioskRoutes } from "./routes/kiosk";
+import { requestDocs, requestRoutes } from "./routes/requests";
 import { skillDocs, skillRoutes } from "./routes/skills";
 import { systemDocs, systemRoutes } from "./routes/system";
+import { userSkillDocs, userSkillRoutes } from "./routes/user-skills";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Every documented route; `/openapi.json` is built from this list. */
-export const routeDocs: RouteDoc[] = [...systemDocs, ...skillDocs, ...equipmentDocs, ...accessDocs];
+export const routeDocs: RouteDoc[] = [
+  ...systemDocs,
+  ...kioskDocs,
+  ...skillDocs,
+  ...equipmentDocs,
+  ...accessDocs,
+  ...auditLogDocs,
+  ...userSkillDocs,
+  ...requestDocs,
+  ...deviceDocs,
+  ...badgeDocs,
+  ...allowlistDocs,
+];
 
 /**
  * The HTTP app. Routes are matched with and without a trailing slash (`strict: false`).
@@ -55,9 +74,17 @@ export function buildApp(): Hono<AppEnv> {
     "/",
     systemRoutes(() => routeDocs),
   );
+  app.route("/kiosk", kioskRoutes);
+  app.route("/", jwksRoutes);
+  app.route("/api/v1/devices", deviceRoutes);
+  app.route("/api/v1/badges", badgeRoutes);
   app.route("/api/v1/equipment", equipmentRoutes);
+  app.route("/api/v1/skills/access", allowlistRoutes);
   app.route("/api/v1/skills/access", accessRoutes);
   app.route("/api/v1/skills/equipment-requirements", requirementsRoutes);
+  app.route("/api/v1/skills/audit-logs", auditLogRoutes);
+  app.route("/api/v1/skills/user-skills", userSkillRoutes);
+  app.route("/api/v1/skills/requests", requestRoutes);
   app.route("/api/v1/skills", skillRoutes);
 
   app.onError(onError);

@@ -1,14 +1,18 @@
 import { createMiddleware } from "hono/factory";
+import { checkDeviceToken } from "../auth/device-tokens";
 import { ADMIN_ROLES, requireRole } from "../auth/guards";
 import { bearerToken, verifyToken } from "../auth/jwt";
 import type { Role } from "../auth/principal";
 import type { AppEnv } from "../context";
 
-/** Every `/api/v1` route: a verified bearer token becomes `c.var.principal`; otherwise 401. */
+/**
+ * Every `/api/v1` route: a verified bearer token becomes `c.var.principal`; otherwise 401.
+ * Registered devices' tokens are also checked against their row (revoked/rotated → 401).
+ */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const deps = c.get("deps");
   const principal = await verifyToken(bearerToken(c.req.header("authorization")), deps.config);
-  c.set("principal", principal);
+  c.set("principal", await checkDeviceToken(deps, principal));
   await next();
 });
 

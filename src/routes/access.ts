@@ -17,6 +17,7 @@ import {
   VerifyBodySchema,
 } from "../schemas/access";
 import { bulkAccess, checkAccess, equipmentRequirements, verifyAccess } from "../services/access";
+import { verifyAccessByBadge } from "../services/badge-verify";
 
 /**
  * Whose access is checked: members only their own (`user_id` optional); devices and admins
@@ -67,7 +68,10 @@ export const accessRoutes = new Hono<AppEnv>()
       const actor = c.get("principal");
       requireRole(actor, "device", "super_admin", "makerspace_admin");
       const body = c.req.valid("json");
-      return c.json(await verifyAccess(c.get("deps"), actor, c.req.valid("param").equipment_id, body.user_id));
+      const id = c.req.valid("param").equipment_id;
+      const deps = c.get("deps");
+      if (body.badge_uid !== undefined) return c.json(await verifyAccessByBadge(deps, actor, id, body.badge_uid));
+      return c.json(await verifyAccess(deps, actor, id, subjectOf(actor, body.user_id)));
     },
   );
 
@@ -93,7 +97,7 @@ export const accessDocs: RouteDoc[] = [
   {
     method: "post",
     path: `${base}/access/equipment/{equipment_id}/verify`,
-    summary: "Door/machine controller check: 200 allowed, 403 denied; always strong; audited",
+    summary: "Door/machine controller check by user_id or badge_uid: 200 allowed, 403 denied; always strong; audited",
     tag: "Access",
     roles: "device, admins",
     params: AccessParamSchema,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BadgeUidSchema } from "./badges";
 import { MakerspaceIdSchema, UserIdSchema } from "./common";
 import { EquipmentIdSchema } from "./equipment";
 import { SKILL_LEVELS } from "./skills";
@@ -12,7 +13,16 @@ export const AccessQuerySchema = z.object({
   consistency: ConsistencySchema,
 });
 
-export const VerifyBodySchema = z.object({ user_id: UserIdSchema });
+/** Exactly one of `user_id` or `badge_uid` (a card, resolved to its member; API.md section 8). */
+export const VerifyBodySchema = z
+  .object({ user_id: UserIdSchema.optional(), badge_uid: BadgeUidSchema.optional() })
+  .superRefine((v, ctx) => {
+    if (v.user_id === undefined && v.badge_uid === undefined) {
+      ctx.addIssue({ code: "custom", path: ["user_id"], message: "user_id or badge_uid is required" });
+    } else if (v.user_id !== undefined && v.badge_uid !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["badge_uid"], message: "give user_id or badge_uid, not both" });
+    }
+  });
 export type VerifyBody = z.infer<typeof VerifyBodySchema>;
 
 export const BulkAccessQuerySchema = z.object({

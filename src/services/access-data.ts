@@ -20,7 +20,7 @@ export type Consistency = "cached" | "strong";
  * Every column carries a distinct alias: D1 batch results come back as objects keyed by column
  * name, so `equipment.id` and `skills.id` would otherwise collide.
  */
-function requirementsQuery(db: Db) {
+export function requirementsQuery(db: Db) {
   return db
     .select({
       id: sql<string>`${equipment.id}`.as("eq_id"),

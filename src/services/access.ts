@@ -9,7 +9,7 @@ import { AppError } from "../lib/errors";
 import type { AccessResult, BulkAccess, EquipmentRequirementsList } from "../schemas/access";
 import { type Consistency, loadBulkCheck, loadMakerspaceRequirements, loadSingleCheck } from "./access-data";
 
-function decide(deps: Deps, item: EquipmentRequirements, certifications: HeldCertification[]): Decision {
+export function decide(deps: Deps, item: EquipmentRequirements, certifications: HeldCertification[]): Decision {
   return decideAccess({
     equipmentStatus: item.status,
     requiredSkills: item.requiredSkills,
@@ -20,7 +20,7 @@ function decide(deps: Deps, item: EquipmentRequirements, certifications: HeldCer
   });
 }
 
-function visibleEquipment(actor: Principal, item: EquipmentRequirements | undefined): EquipmentRequirements {
+export function visibleEquipment(actor: Principal, item: EquipmentRequirements | undefined): EquipmentRequirements {
   if (!item || !inMakerspace(actor, item.makerspaceId)) {
     throw new AppError("equipment_not_found", "Equipment not found");
   }

@@ -1,0 +1,74 @@
+import { and, eq, sql } from "drizzle-orm";
+import { assertDeviceMayUse } from "../auth/guards";
+import type { Principal } from "../auth/principal";
+import type { Deps } from "../context";
+import { badges, equipment, userSkills } from "../db/schema";
+import { AppError } from "../lib/errors";
+import type { AccessResult } from "../schemas/access";
+import { decide, recordVerify, visibleEquipment } from "./access";
+import { foldRequirements, requirementsQuery } from "./access-data";
+import { badgeHash } from "./badges";
+
+const UNKNOWN_BADGE = "Unknown badge";
+
+/**
+ * `verify` with `{ badge_uid }` (API.md section 8): the card resolves to its member in the
+ * equipment's makerspace and the strong check runs for that member — resolution, requirements
+ * and certifications in ONE D1 batch (the certifications select by the badge's user through a
+ * subquery). An unknown (or deleted) card is denied as `insufficient_skills` "Unknown badge" and
+ * audited like any other denial.
+ */
+export async function verifyAccessByBadge(
+  deps: Deps,
+  actor: Principal,
+  equipmentId: string,
+  badgeUid: string,
+): Promise<AccessResult> {
+  assertDeviceMayUse(actor, equipmentId);
+  const { db } = deps;
+  const hash = await badgeHash(badgeUid);
+  const badgeMatch = sql`${badges.uidSha256} = ${hash} and ${badges.makerspaceId} = (select ${equipment.makerspaceId} from ${equipment} where ${equipment.id} = ${equipmentId})`;
+  const [reqRows, badgeRows, certs] = await db.batch([
+    requirementsQuery(db).where(eq(equipment.id, equipmentId)),
+    db.select({ badge_id: badges.id, user_id: badges.userId }).from(badges).where(badgeMatch),
+    db
+      .select({ skill_id: userSkills.skillId, expires_at: userSkills.expiresAt })
+      .from(userSkills)
+      .where(
+        and(
+          eq(userSkills.status, "certified"),
+          sql`${userSkills.userId} = (select ${badges.userId} from ${badges} where ${badgeMatch})`,
+        ),
+      ),
+  ]);
+  const item = visibleEquipment(actor, foldRequirements(reqRows)[0]);
+  const badge = badgeRows[0];
+  if (!badge) {
+    const denied = { can_access: false, reason: UNKNOWN_BADGE, missing_skills: [], user_id: null };
+    recordVerify(
+      deps,
+      actor,
+      denied,
+      { equipment_id: item.id, via: "badge", uid_last4: badgeUid.slice(-4) },
+      item.makerspaceId,
+    );
+    throw new AppError("insufficient_skills", UNKNOWN_BADGE, { missing_skills: [] });
+  }
+  const result: AccessResult = {
+    equipment_id: item.id,
+    equipment_name: item.name,
+    user_id: badge.user_id,
+    ...decide(deps, item, certs),
+  };
+  recordVerify(
+    deps,
+    actor,
+    result,
+    { equipment_id: item.id, via: "badge", badge_id: badge.badge_id },
+    item.makerspaceId,
+  );
+  if (!result.can_access) {
+    throw new AppError("insufficient_skills", result.reason, { missing_skills: result.missing_skills });
+  }
+  return result;
+}

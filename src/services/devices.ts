@@ -1,0 +1,214 @@
+import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { newEvent } from "../audit/events";
+import { outboxStatements, publishCommitted } from "../audit/producer";
+import { visibleOr404 } from "../auth/guards";
+import { mintToken } from "../auth/jwt";
+import type { Principal } from "../auth/principal";
+import { forgetDevice } from "../cache/devices";
+import type { Deps } from "../context";
+import { runBatch } from "../db/client";
+import { type DeviceRow, devices, equipment } from "../db/schema";
+import { AppError, validationError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { iso } from "../lib/time";
+import type { Device, DeviceCreate, DeviceListQuery, Heartbeat, HeartbeatBody } from "../schemas/devices";
+import { allowlistVersions } from "./allowlists";
+import { changesOf, guardedOutboxStatement } from "./grants";
+
+/** `online`: a heartbeat within the last 3 × DEVICE_HEARTBEAT_SECONDS (API.md section 8). */
+export function toDevice(deps: Deps, row: DeviceRow): Device {
+  const onlineSince = deps.now.getTime() - 3 * deps.config.DEVICE_HEARTBEAT_SECONDS * 1000;
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    makerspace_id: row.makerspaceId,
+    equipment_ids: JSON.parse(row.equipmentIds) as string[],
+    status: row.status,
+    last_seen_at: row.lastSeenAt,
+    online: row.lastSeenAt !== null && Date.parse(row.lastSeenAt) >= onlineSince,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+  };
+}
+
+async function deviceRow(deps: Deps, actor: Principal, id: string): Promise<DeviceRow> {
+  const row = await deps.db.select().from(devices).where(eq(devices.id, id)).get();
+  return visibleOr404(actor, row, "device_not_found", "Device not found");
+}
+
+export async function getDevice(deps: Deps, actor: Principal, id: string): Promise<Device> {
+  return toDevice(deps, await deviceRow(deps, actor, id));
+}
+
+export async function listDevices(deps: Deps, makerspaceId: string | undefined, q: DeviceListQuery): Promise<Device[]> {
+  const where: SQL[] = [];
+  if (makerspaceId) where.push(eq(devices.makerspaceId, makerspaceId));
+  if (q.kind) where.push(eq(devices.kind, q.kind));
+  if (q.status) where.push(eq(devices.status, q.status));
+  const rows = await deps.db
+    .select()
+    .from(devices)
+    .where(and(...where))
+    .orderBy(sql`lower(${devices.name})`, asc(devices.id))
+    .limit(q.limit)
+    .offset(q.offset)
+    .all();
+  return rows.map((r) => toDevice(deps, r));
+}
+
+/** The device JWT (API.md section 8): only its `jti` is stored, so the token is shown once. */
+function deviceToken(deps: Deps, row: Pick<DeviceRow, "id" | "makerspaceId" | "kind">, jti: string) {
+  return mintToken(deps.config, {
+    sub: row.id,
+    role: "device",
+    makerspaceId: row.makerspaceId,
+    jti,
+    deviceKind: row.kind,
+    lifetimeSeconds: deps.config.DEVICE_TOKEN_TTL_DAYS * 86_400,
+  });
+}
+
+async function assertEquipmentExist(deps: Deps, makerspaceId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const rows = await deps.db
+    .select({ id: equipment.id })
+    .from(equipment)
+    .where(and(eq(equipment.makerspaceId, makerspaceId), inArray(equipment.id, ids)))
+    .all();
+  const found = new Set(rows.map((r) => r.id));
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) {
+    throw validationError(
+      [{ path: "equipment_ids", message: `unknown equipment ids: ${missing.join(", ")}` }],
+      "Equipment must exist in the device's makerspace",
+    );
+  }
+}
+
+export async function registerDevice(
+  deps: Deps,
+  actor: Principal,
+  input: DeviceCreate,
+): Promise<{ device: Device; token: string }> {
+  const equipmentIds = input.equipment_ids ?? [];
+  await assertEquipmentExist(deps, input.makerspace_id, equipmentIds);
+  const at = iso(deps.now);
+  const row: DeviceRow = {
+    id: newId("dev"),
+    name: input.name,
+    kind: input.kind,
+    makerspaceId: input.makerspace_id,
+    equipmentIds: JSON.stringify(equipmentIds),
+    status: "active",
+    tokenJti: crypto.randomUUID(),
+    lastSeenAt: null,
+    firmware: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const event = newEvent(deps, {
+    action: "device_registered",
+    makerspaceId: row.makerspaceId,
+    performedBy: actor.sub,
+    metadata: { device_id: row.id, name: row.name, kind: row.kind, equipment_ids: equipmentIds },
+  });
+  await runBatch(deps.db, [deps.db.insert(devices).values(row), ...outboxStatements(deps.db, [event])]);
+  publishCommitted(deps, [event]);
+  return { device: toDevice(deps, row), token: await deviceToken(deps, row, row.tokenJti) };
+}
+
+function revokedError(): AppError {
+  return new AppError("invalid_state", "Device is revoked");
+}
+
+/**
+ * A new `jti` (and token): every earlier token stops matching. The event is written only when
+ * the row changed (a racing revoke wins), and this isolate's cache forgets the device at once.
+ */
+export async function rotateDeviceToken(
+  deps: Deps,
+  actor: Principal,
+  id: string,
+): Promise<{ device: Device; token: string }> {
+  const current = await deviceRow(deps, actor, id);
+  if (current.status !== "active") throw revokedError();
+  const jti = crypto.randomUUID();
+  const at = iso(deps.now);
+  const event = newEvent(deps, {
+    action: "device_token_rotated",
+    makerspaceId: current.makerspaceId,
+    performedBy: actor.sub,
+    metadata: { device_id: id, kind: current.kind },
+  });
+  const results = await runBatch(deps.db, [
+    deps.db
+      .update(devices)
+      .set({ tokenJti: jti, updatedAt: at })
+      .where(and(eq(devices.id, id), eq(devices.status, "active"))),
+    guardedOutboxStatement(
+      deps.db,
+      event,
+      sql`exists (select 1 from ${devices} where ${devices.id} = ${id} and ${devices.tokenJti} = ${jti})`,
+    ),
+  ]);
+  forgetDevice(id);
+  if (changesOf(results[0]) !== 1) throw revokedError();
+  publishCommitted(deps, [event]);
+  const row = { ...current, tokenJti: jti, updatedAt: at };
+  return { device: toDevice(deps, row), token: await deviceToken(deps, row, jti) };
+}
+
+/**
+ * Revocation is final: status `revoked` and the `jti` replaced by one no token carries, so every
+ * token of the device is refused by this isolate at once and by every other within the device
+ * cache's 30 s.
+ */
+export async function revokeDevice(deps: Deps, actor: Principal, id: string): Promise<Device> {
+  const current = await deviceRow(deps, actor, id);
+  if (current.status !== "active") throw revokedError();
+  const tombstone = `revoked:${crypto.randomUUID()}`;
+  const at = iso(deps.now);
+  const event = newEvent(deps, {
+    action: "device_revoked",
+    makerspaceId: current.makerspaceId,
+    performedBy: actor.sub,
+    metadata: { device_id: id, kind: current.kind },
+  });
+  const results = await runBatch(deps.db, [
+    deps.db
+      .update(devices)
+      .set({ status: "revoked", tokenJti: tombstone, updatedAt: at })
+      .where(and(eq(devices.id, id), eq(devices.status, "active"))),
+    guardedOutboxStatement(
+      deps.db,
+      event,
+      sql`exists (select 1 from ${devices} where ${devices.id} = ${id} and ${devices.tokenJti} = ${tombstone})`,
+    ),
+  ]);
+  forgetDevice(id);
+  if (changesOf(results[0]) !== 1) throw revokedError();
+  publishCommitted(deps, [event]);
+  return toDevice(deps, { ...current, status: "revoked", tokenJti: tombstone, updatedAt: at });
+}
+
+/**
+ * POST /devices/{id}/heartbeat, by that device only: records `last_seen_at` (and firmware) and
+ * answers the current allow-list version of each of its items, in one D1 batch. Not audited: it
+ * is telemetry, not a change anyone decided.
+ */
+export async function heartbeat(deps: Deps, actor: Principal, id: string, body: HeartbeatBody): Promise<Heartbeat> {
+  if (actor.role !== "device" || actor.sub !== id || !actor.makerspaceId) {
+    throw new AppError("forbidden", "Only the device itself may send its heartbeat");
+  }
+  const at = iso(deps.now);
+  const update = deps.db
+    .update(devices)
+    .set({ lastSeenAt: at, ...(body.firmware ? { firmware: body.firmware } : {}) })
+    .where(and(eq(devices.id, id), eq(devices.status, "active"), eq(devices.makerspaceId, actor.makerspaceId)));
+  const { versions, extra } = await allowlistVersions(deps, actor.makerspaceId, actor.deviceEquipmentIds ?? [], [
+    update,
+  ]);
+  if (changesOf(extra[0]) !== 1) throw new AppError("device_not_found", "Device not found");
+  return { server_time: at, allowlist_versions: versions };
+}
