@@ -1,5 +1,6 @@
+import type { SQL } from "drizzle-orm";
 import type { Deps } from "../context";
-import { chunk, type Db, type Statement } from "../db/client";
+import { chunk, type Db, insertWhere, type Statement } from "../db/client";
 import { auditOutbox, skillAuditLogs } from "../db/schema";
 import type { AuditEvent } from "./events";
 
@@ -91,4 +92,13 @@ export function auditRowStatements(db: Db, events: AuditEvent[]): Statement[] {
       )
       .onConflictDoNothing({ target: skillAuditLogs.id }),
   );
+}
+
+/**
+ * An outbox row inserted only when `condition` holds at that point of the batch, so an event is
+ * recorded exactly when the change it describes is (the conditional twin of outboxStatements).
+ */
+export function guardedOutboxStatement(db: Db, event: AuditEvent, condition: SQL): Statement {
+  const row = { id: event.id, payload: JSON.stringify(event), createdAt: event.created_at, attempts: 0 };
+  return insertWhere(db, auditOutbox, row, condition);
 }

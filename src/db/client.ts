@@ -1,5 +1,7 @@
+import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 export type Db = DrizzleD1Database<typeof schema>;
@@ -38,4 +40,26 @@ export function isUniqueViolation(err: unknown): boolean {
     cur = cur.cause;
   }
   return false;
+}
+
+/** Rows changed by one statement of a D1 batch. */
+export function changesOf(result: unknown): number {
+  return (result as { meta?: { changes?: number } } | undefined)?.meta?.changes ?? 0;
+}
+
+/**
+ * `insert into <table> select <row> where <condition>`: the row is written only when `condition`
+ * holds at that point of the batch. Values follow the table's column order; omitted columns are
+ * null, so pass every column that has a default.
+ */
+export function insertWhere<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  row: Partial<Record<keyof T["_"]["columns"], unknown>>,
+  condition: SQL,
+) {
+  const values = Object.keys(getTableColumns(table)).map(
+    (key) => sql`${(row as Record<string, unknown>)[key] ?? null}`,
+  );
+  return db.insert(table).select(sql`select ${sql.join(values, sql`, `)} where ${condition}`);
 }

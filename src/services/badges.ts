@@ -1,16 +1,15 @@
 import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { outboxStatements, publishCommitted } from "../audit/producer";
+import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
 import { assertMakerspace, scopeMakerspace, visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
-import { isUniqueViolation, runBatch } from "../db/client";
+import { changesOf, isUniqueViolation, runBatch } from "../db/client";
 import { type BadgeRow, badges } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Badge, BadgeCreate, BadgeListQuery, BadgeResolve } from "../schemas/badges";
-import { changesOf, guardedOutboxStatement } from "./grants";
 
 const encoder = new TextEncoder();
 

@@ -1,19 +1,18 @@
 import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { outboxStatements, publishCommitted } from "../audit/producer";
+import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
 import { visibleOr404 } from "../auth/guards";
 import { mintToken } from "../auth/jwt";
 import type { Principal } from "../auth/principal";
 import { forgetDevice } from "../cache/devices";
 import type { Deps } from "../context";
-import { runBatch } from "../db/client";
+import { changesOf, runBatch } from "../db/client";
 import { type DeviceRow, devices, equipment } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Device, DeviceCreate, DeviceListQuery, Heartbeat, HeartbeatBody } from "../schemas/devices";
 import { allowlistVersions } from "./allowlists";
-import { changesOf, guardedOutboxStatement } from "./grants";
 
 /** `online`: a heartbeat within the last 3 × DEVICE_HEARTBEAT_SECONDS (API.md section 8). */
 export function toDevice(deps: Deps, row: DeviceRow): Device {

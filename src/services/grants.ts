@@ -1,12 +1,12 @@
-import { and, asc, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { type AuditEvent, newEvent } from "../audit/events";
+import { guardedOutboxStatement } from "../audit/producer";
 import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import { forgetCachedCertifications, refreshCachedCertifications } from "../cache/user-skills";
 import type { Deps } from "../context";
-import type { Db, Statement } from "../db/client";
-import { auditOutbox, type SkillRow, skillPrerequisites, skills, userSkills } from "../db/schema";
+import { insertWhere, type Statement } from "../db/client";
+import { type SkillRow, skillPrerequisites, skills, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { addDays, iso } from "../lib/time";
@@ -16,37 +16,6 @@ export const MAX_GRANT_ATTEMPTS = 3;
 
 /** A guard that always holds: the grant applies unconditionally. */
 export const ALWAYS = sql`1`;
-
-/** Rows changed by one statement of a D1 batch. */
-export function changesOf(result: unknown): number {
-  return (result as { meta?: { changes?: number } } | undefined)?.meta?.changes ?? 0;
-}
-
-/**
- * `insert into <table> select <row> where <condition>`: the row is written only when `condition`
- * holds at that point of the batch. Values follow the table's column order; omitted columns are
- * null, so pass every column that has a default.
- */
-export function insertWhere<T extends SQLiteTable>(
-  db: Db,
-  table: T,
-  row: Partial<Record<keyof T["_"]["columns"], unknown>>,
-  condition: SQL,
-) {
-  const values = Object.keys(getTableColumns(table)).map(
-    (key) => sql`${(row as Record<string, unknown>)[key] ?? null}`,
-  );
-  return db.insert(table).select(sql`select ${sql.join(values, sql`, `)} where ${condition}`);
-}
-
-/**
- * An outbox row inserted only when `condition` holds at that point of the batch, so an event is
- * recorded exactly when the change it describes is (the conditional twin of outboxStatements).
- */
-export function guardedOutboxStatement(db: Db, event: AuditEvent, condition: SQL): Statement {
-  const row = { id: event.id, payload: JSON.stringify(event), createdAt: event.created_at, attempts: 0 };
-  return insertWhere(db, auditOutbox, row, condition);
-}
 
 /**
  * The skill a grant or request names: one of the caller's makerspace (another makerspace's is

@@ -1,19 +1,17 @@
 import { and, eq, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { publishCommitted } from "../audit/producer";
+import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
 import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
-import { runBatch } from "../db/client";
+import { changesOf, runBatch } from "../db/client";
 import { skillRequests } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { iso } from "../lib/time";
 import type { RequestReview, SkillRequest } from "../schemas/requests";
 import {
   assertPrerequisitesMet,
-  changesOf,
   grantableSkill,
-  guardedOutboxStatement,
   MAX_GRANT_ATTEMPTS,
   planGrant,
   syncCertificationCache,

@@ -1,10 +1,10 @@
 import { and, desc, eq, gt, isNull, or, type SQL } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { outboxStatements, publishCommitted } from "../audit/producer";
+import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
 import { isAdmin, isKioskDevice } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
-import { isUniqueViolation, runBatch } from "../db/client";
+import { changesOf, insertWhere, isUniqueViolation, runBatch } from "../db/client";
 import { type SkillRow, skillRequests, skills, userSkills } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -12,10 +12,7 @@ import { iso } from "../lib/time";
 import type { RequestCreate, RequestListQuery, SkillRequest } from "../schemas/requests";
 import {
   ALWAYS,
-  changesOf,
   grantableSkill,
-  guardedOutboxStatement,
-  insertWhere,
   MAX_GRANT_ATTEMPTS,
   missingPrerequisites,
   planGrant,

@@ -1,10 +1,10 @@
 import { and, asc, desc, eq, ne, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { publishCommitted } from "../audit/producer";
+import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
 import { inMakerspace, isAdmin, isKioskDevice, scopeMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
-import { runBatch } from "../db/client";
+import { changesOf, runBatch } from "../db/client";
 import { skills, userSkills } from "../db/schema";
 import { AppError, type ErrorType } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
@@ -12,9 +12,7 @@ import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } f
 import {
   ALWAYS,
   assertPrerequisitesMet,
-  changesOf,
   grantableSkill,
-  guardedOutboxStatement,
   MAX_GRANT_ATTEMPTS,
   planGrant,
   syncCertificationCache,
