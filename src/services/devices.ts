@@ -122,20 +122,21 @@ function revokedError(): AppError {
 }
 
 /**
- * A new `jti` (and token): every earlier token stops matching. The event is written only when
- * the row changed (a racing revoke wins), and this isolate's cache forgets the device at once.
+ * Replaces an active device's `jti` (and maybe its status) in one batch with its audit event.
+ * The update and the event are conditional on the device still being active, so of a racing
+ * rotate and revoke exactly one applies; this isolate's device cache forgets the row at once.
  */
-export async function rotateDeviceToken(
+async function replaceJti(
   deps: Deps,
   actor: Principal,
   id: string,
-): Promise<{ device: Device; token: string }> {
+  change: { action: "device_token_rotated" | "device_revoked"; jti: string; status: "active" | "revoked" },
+): Promise<DeviceRow> {
   const current = await deviceRow(deps, actor, id);
   if (current.status !== "active") throw revokedError();
-  const jti = crypto.randomUUID();
   const at = iso(deps.now);
   const event = newEvent(deps, {
-    action: "device_token_rotated",
+    action: change.action,
     makerspaceId: current.makerspaceId,
     performedBy: actor.sub,
     metadata: { device_id: id, kind: current.kind },
@@ -143,18 +144,28 @@ export async function rotateDeviceToken(
   const results = await runBatch(deps.db, [
     deps.db
       .update(devices)
-      .set({ tokenJti: jti, updatedAt: at })
+      .set({ status: change.status, tokenJti: change.jti, updatedAt: at })
       .where(and(eq(devices.id, id), eq(devices.status, "active"))),
     guardedOutboxStatement(
       deps.db,
       event,
-      sql`exists (select 1 from ${devices} where ${devices.id} = ${id} and ${devices.tokenJti} = ${jti})`,
+      sql`exists (select 1 from ${devices} where ${devices.id} = ${id} and ${devices.tokenJti} = ${change.jti})`,
     ),
   ]);
   forgetDevice(id);
   if (changesOf(results[0]) !== 1) throw revokedError();
   publishCommitted(deps, [event]);
-  const row = { ...current, tokenJti: jti, updatedAt: at };
+  return { ...current, status: change.status, tokenJti: change.jti, updatedAt: at };
+}
+
+/** A new `jti` and token: every earlier token stops matching. */
+export async function rotateDeviceToken(
+  deps: Deps,
+  actor: Principal,
+  id: string,
+): Promise<{ device: Device; token: string }> {
+  const jti = crypto.randomUUID();
+  const row = await replaceJti(deps, actor, id, { action: "device_token_rotated", jti, status: "active" });
   return { device: toDevice(deps, row), token: await deviceToken(deps, row, jti) };
 }
 
@@ -164,31 +175,8 @@ export async function rotateDeviceToken(
  * cache's 30 s.
  */
 export async function revokeDevice(deps: Deps, actor: Principal, id: string): Promise<Device> {
-  const current = await deviceRow(deps, actor, id);
-  if (current.status !== "active") throw revokedError();
-  const tombstone = `revoked:${crypto.randomUUID()}`;
-  const at = iso(deps.now);
-  const event = newEvent(deps, {
-    action: "device_revoked",
-    makerspaceId: current.makerspaceId,
-    performedBy: actor.sub,
-    metadata: { device_id: id, kind: current.kind },
-  });
-  const results = await runBatch(deps.db, [
-    deps.db
-      .update(devices)
-      .set({ status: "revoked", tokenJti: tombstone, updatedAt: at })
-      .where(and(eq(devices.id, id), eq(devices.status, "active"))),
-    guardedOutboxStatement(
-      deps.db,
-      event,
-      sql`exists (select 1 from ${devices} where ${devices.id} = ${id} and ${devices.tokenJti} = ${tombstone})`,
-    ),
-  ]);
-  forgetDevice(id);
-  if (changesOf(results[0]) !== 1) throw revokedError();
-  publishCommitted(deps, [event]);
-  return toDevice(deps, { ...current, status: "revoked", tokenJti: tombstone, updatedAt: at });
+  const jti = `revoked:${crypto.randomUUID()}`;
+  return toDevice(deps, await replaceJti(deps, actor, id, { action: "device_revoked", jti, status: "revoked" }));
 }
 
 /**
