@@ -7,8 +7,16 @@ import * as schema from "./schema";
 export type Db = DrizzleD1Database<typeof schema>;
 export type Statement = BatchItem<"sqlite">;
 
+const instances = new WeakMap<D1Database, Db>();
+
+/** One Drizzle instance per D1 binding per isolate (building it walks the whole schema). */
 export function createDb(d1: D1Database): Db {
-  return drizzle(d1, { schema });
+  let db = instances.get(d1);
+  if (!db) {
+    db = drizzle(d1, { schema });
+    instances.set(d1, db);
+  }
+  return db;
 }
 
 /**

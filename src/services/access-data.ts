@@ -1,6 +1,12 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { HeldCertification } from "../access/decide";
-import { cachedRequirements, type EquipmentRequirements, rememberRequirements } from "../cache/equipment-requirements";
+import {
+  cachedMakerspaceRequirements,
+  cachedRequirements,
+  type EquipmentRequirements,
+  rememberMakerspaceRequirements,
+  rememberRequirements,
+} from "../cache/equipment-requirements";
 import { type CachedCertification, readCachedCertifications, writeCachedCertifications } from "../cache/user-skills";
 import type { Deps } from "../context";
 import type { Db } from "../db/client";
@@ -10,7 +16,8 @@ import type { SkillLevel } from "../schemas/skills";
 
 /**
  * Data loading for the access checks, shaped by the round-trip budget of issue 4:
- * - strong: requirements and certifications in ONE `db.batch` (never stale);
+ * - strong: requirements and the user's certifications of those skills in ONE query (a join),
+ *   never stale;
  * - cached: requirements from the per-isolate cache, certifications from KV; whatever missed is
  *   read in one D1 batch (so 0 round trips warm, 1 cold).
  */
@@ -20,21 +27,51 @@ export type Consistency = "cached" | "strong";
  * Every column carries a distinct alias: D1 batch results come back as objects keyed by column
  * name, so `equipment.id` and `skills.id` would otherwise collide.
  */
+const requirementColumns = {
+  id: sql<string>`${equipment.id}`.as("eq_id"),
+  name: sql<string>`${equipment.name}`.as("eq_name"),
+  makerspaceId: sql<string>`${equipment.makerspaceId}`.as("eq_makerspace_id"),
+  status: sql<EquipmentStatus>`${equipment.status}`.as("eq_status"),
+  skillId: sql<string | null>`${skills.id}`.as("sk_id"),
+  skillName: sql<string | null>`${skills.name}`.as("sk_name"),
+  skillLevel: sql<SkillLevel | null>`${skills.level}`.as("sk_level"),
+  skillCategory: sql<string | null>`${skills.category}`.as("sk_category"),
+};
+
 export function requirementsQuery(db: Db) {
   return db
-    .select({
-      id: sql<string>`${equipment.id}`.as("eq_id"),
-      name: sql<string>`${equipment.name}`.as("eq_name"),
-      makerspaceId: sql<string>`${equipment.makerspaceId}`.as("eq_makerspace_id"),
-      status: sql<EquipmentStatus>`${equipment.status}`.as("eq_status"),
-      skillId: sql<string | null>`${skills.id}`.as("sk_id"),
-      skillName: sql<string | null>`${skills.name}`.as("sk_name"),
-      skillLevel: sql<SkillLevel | null>`${skills.level}`.as("sk_level"),
-      skillCategory: sql<string | null>`${skills.category}`.as("sk_category"),
-    })
+    .select(requirementColumns)
     .from(equipment)
     .leftJoin(skillEquipment, eq(skillEquipment.equipmentId, equipment.id))
     .leftJoin(skills, eq(skills.id, skillEquipment.skillId));
+}
+
+/** Requirements joined with the user's certified row for each required skill (if any). */
+function strongCheckQuery(db: Db, userId: string) {
+  return db
+    .select({
+      ...requirementColumns,
+      certId: sql<string | null>`${userSkills.id}`.as("us_id"),
+      certExpiresAt: sql<string | null>`${userSkills.expiresAt}`.as("us_expires_at"),
+    })
+    .from(equipment)
+    .leftJoin(skillEquipment, eq(skillEquipment.equipmentId, equipment.id))
+    .leftJoin(skills, eq(skills.id, skillEquipment.skillId))
+    .leftJoin(
+      userSkills,
+      and(eq(userSkills.skillId, skills.id), eq(userSkills.userId, userId), eq(userSkills.status, "certified")),
+    );
+}
+
+type StrongRow = Awaited<ReturnType<ReturnType<typeof strongCheckQuery>["all"]>>[number];
+
+/** The certifications a strong query found (only those of required skills: all the rule needs). */
+function heldIn(rows: StrongRow[]): HeldCertification[] {
+  const held = new Map<string, HeldCertification>();
+  for (const r of rows) {
+    if (r.certId && r.skillId) held.set(r.skillId, { skill_id: r.skillId, expires_at: r.certExpiresAt });
+  }
+  return [...held.values()];
 }
 
 type RequirementRow = Awaited<ReturnType<ReturnType<typeof requirementsQuery>["all"]>>[number];
@@ -62,12 +99,9 @@ function certificationsQuery(db: Db, userId: string) {
     .where(and(eq(userSkills.userId, userId), eq(userSkills.status, "certified")));
 }
 
-function equipmentOfMakerspace(db: Db, makerspaceId: string, includeRetired: boolean) {
-  const where = includeRetired
-    ? eq(equipment.makerspaceId, makerspaceId)
-    : and(eq(equipment.makerspaceId, makerspaceId), ne(equipment.status, "retired"));
-  return requirementsQuery(db).where(where).orderBy(asc(equipment.name), asc(equipment.id), asc(skills.name));
-}
+const nonRetiredOf = (makerspaceId: string) =>
+  and(eq(equipment.makerspaceId, makerspaceId), ne(equipment.status, "retired"));
+const listOrder = [asc(equipment.name), asc(equipment.id), asc(skills.name)];
 
 export interface SingleCheckData {
   requirements: EquipmentRequirements | undefined;
@@ -83,11 +117,8 @@ export async function loadSingleCheck(
 ): Promise<SingleCheckData> {
   const { db } = deps;
   if (consistency === "strong") {
-    const [reqRows, certs] = await db.batch([
-      requirementsQuery(db).where(eq(equipment.id, equipmentId)),
-      certificationsQuery(db, userId),
-    ]);
-    return { requirements: foldRequirements(reqRows)[0], certifications: certs };
+    const rows = await strongCheckQuery(db, userId).where(eq(equipment.id, equipmentId)).all();
+    return { requirements: foldRequirements(rows)[0], certifications: heldIn(rows) };
   }
 
   const nowMs = deps.now.getTime();
@@ -125,28 +156,40 @@ export async function loadBulkCheck(
 ): Promise<BulkCheckData> {
   const { db } = deps;
   if (consistency === "strong") {
-    const [rows, certs] = await db.batch([
-      equipmentOfMakerspace(db, makerspaceId, false),
-      certificationsQuery(db, userId),
-    ]);
-    return { items: foldRequirements(rows), certifications: certs };
+    const rows = await strongCheckQuery(db, userId)
+      .where(nonRetiredOf(makerspaceId))
+      .orderBy(...listOrder)
+      .all();
+    return { items: foldRequirements(rows), certifications: heldIn(rows) };
   }
-  const cached = await readCachedCertifications(deps, userId);
-  if (cached) {
-    return {
-      items: foldRequirements(await equipmentOfMakerspace(db, makerspaceId, false).all()),
-      certifications: cached,
-    };
+  const nowMs = deps.now.getTime();
+  let items = cachedMakerspaceRequirements(makerspaceId, nowMs);
+  let certifications: CachedCertification[] | null = await readCachedCertifications(deps, userId);
+  const itemsQuery = () =>
+    requirementsQuery(db)
+      .where(nonRetiredOf(makerspaceId))
+      .orderBy(...listOrder);
+  if (!items && !certifications) {
+    const [rows, certs] = await db.batch([itemsQuery(), certificationsQuery(db, userId)]);
+    items = foldRequirements(rows);
+    certifications = certs;
+    await writeCachedCertifications(deps, userId, certs);
+  } else if (!items) {
+    items = foldRequirements(await itemsQuery().all());
+  } else if (!certifications) {
+    certifications = await certificationsQuery(db, userId).all();
+    await writeCachedCertifications(deps, userId, certifications);
   }
-  const [rows, certs] = await db.batch([
-    equipmentOfMakerspace(db, makerspaceId, false),
-    certificationsQuery(db, userId),
-  ]);
-  await writeCachedCertifications(deps, userId, certs);
-  return { items: foldRequirements(rows), certifications: certs };
+  rememberMakerspaceRequirements(makerspaceId, items, nowMs);
+  return { items, certifications: certifications ?? [] };
 }
 
 /** Every item of a makerspace (retired included) with its requirements: one query. */
 export async function loadMakerspaceRequirements(deps: Deps, makerspaceId: string): Promise<EquipmentRequirements[]> {
-  return foldRequirements(await equipmentOfMakerspace(deps.db, makerspaceId, true).all());
+  return foldRequirements(
+    await requirementsQuery(deps.db)
+      .where(eq(equipment.makerspaceId, makerspaceId))
+      .orderBy(...listOrder)
+      .all(),
+  );
 }

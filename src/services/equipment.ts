@@ -101,6 +101,7 @@ export async function createEquipment(deps: Deps, actor: Principal, input: Equip
     throw isUniqueViolation(err) ? conflict() : err;
   });
   publishCommitted(deps, [event]);
+  forgetEquipmentRequirements([id]);
   return getEquipment(deps, actor, id);
 }
 

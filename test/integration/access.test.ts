@@ -314,6 +314,28 @@ describe("equipment access checks", () => {
       });
     });
 
+    it("sees equipment added or closed through this isolate at once, even in cached mode", async () => {
+      const bulk = async () =>
+        (
+          await callJson<{ equipment_access: { equipment_id: string; can_access: boolean }[] }>(
+            "GET",
+            "/api/v1/skills/access/equipment?user_id=holder&consistency=cached",
+            { token: await admin() },
+          )
+        ).body.equipment_access;
+      await bulk();
+      const fresh = await makeEquipment({ name: "Fresh Drill Press" });
+      expect((await bulk()).find((e) => e.equipment_id === fresh.id)?.can_access).toBe(true);
+      const single = path(fresh.id, "?user_id=holder&consistency=cached");
+      expect((await callJson("GET", single, { token: await admin() })).body).toMatchObject({ can_access: true });
+      await callJson("PUT", `/api/v1/equipment/${fresh.id}`, { token: await admin(), body: { status: "maintenance" } });
+      expect((await bulk()).find((e) => e.equipment_id === fresh.id)?.can_access).toBe(false);
+      expect((await callJson("GET", single, { token: await admin() })).body).toMatchObject({
+        can_access: false,
+        reason: "Equipment is under maintenance",
+      });
+    });
+
     it("rounds the percentage to one decimal", async () => {
       const res = await callJson<{ summary: { access_percentage: number } }>(
         "GET",
