@@ -1,6 +1,6 @@
 import type { SQL } from "drizzle-orm";
 import type { Deps } from "../context";
-import { chunk, type Db, insertWhere, type Statement } from "../db/client";
+import { chunk, type Db, insertWhere, runBatch, type Statement } from "../db/client";
 import { auditOutbox, skillAuditLogs } from "../db/schema";
 import type { AuditEvent } from "./events";
 
@@ -33,20 +33,62 @@ export function publishCommitted(deps: Deps, events: AuditEvent[]): void {
 }
 
 /**
- * For events that record no state change (verify): sent off the response path; when the queue
- * refuses them they are written straight to the audit table, so none is lost.
+ * Events that record no state change (verify) are buffered per isolate for a few milliseconds
+ * and sent as one batch: a busy door or kiosk fleet then pays one queue send per window instead
+ * of one per check. Every request that adds an event keeps its invocation alive (waitUntil) until
+ * the batch holding it is sent; when the queue refuses it, the batch is written straight to the
+ * audit table, so none is lost.
  */
+const DIRECT_WINDOW_MS = 20;
+const DIRECT_MAX_EVENTS = 100;
+
+interface PendingBatch {
+  events: AuditEvent[];
+  deps: Deps;
+  sent: Promise<void>;
+  flushNow: () => void;
+}
+
+const pendingByQueue = new Map<Queue, PendingBatch>();
+
 export function publishDirect(deps: Deps, events: AuditEvent[]): void {
   if (events.length === 0) return;
-  deps.waitUntil(
-    sendEvents(deps.env.AUDIT_QUEUE, events).catch(async (err: unknown) => {
-      deps.logger.warn("audit send failed; writing directly", {
-        events: events.length,
-        error: err instanceof Error ? err.message : String(err),
+  const queue = deps.env.AUDIT_QUEUE;
+  let batch = pendingByQueue.get(queue);
+  if (!batch) {
+    batch = openBatch(deps, queue);
+    pendingByQueue.set(queue, batch);
+  }
+  batch.events.push(...events);
+  deps.waitUntil(batch.sent);
+  if (batch.events.length >= DIRECT_MAX_EVENTS) batch.flushNow();
+}
+
+function openBatch(deps: Deps, queue: Queue): PendingBatch {
+  let release: () => void = () => {};
+  const due = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const timer = setTimeout(release, DIRECT_WINDOW_MS);
+  const batch: PendingBatch = {
+    events: [],
+    deps,
+    flushNow: () => {
+      clearTimeout(timer);
+      release();
+    },
+    sent: due.then(async () => {
+      if (pendingByQueue.get(queue) === batch) pendingByQueue.delete(queue);
+      await sendEvents(queue, batch.events).catch(async (err: unknown) => {
+        batch.deps.logger.warn("audit send failed; writing directly", {
+          events: batch.events.length,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        await runBatch(batch.deps.db, auditRowStatements(batch.deps.db, batch.events));
       });
-      await deps.db.batch(auditRowStatements(deps.db, events) as [Statement, ...Statement[]]);
     }),
-  );
+  };
+  return batch;
 }
 
 /** Queues' sendBatch limits: 100 messages and 256 KB per call; kept under both with headroom. */
