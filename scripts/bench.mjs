@@ -103,12 +103,12 @@ async function loadDataset(url) {
   return { users: grants.map((g) => g.user), equipmentIds, totalGrants };
 }
 
-function runScenario({ url, token, pick, method = "GET", body, seconds }) {
+function runScenario({ url, token, pick, method = "GET", body, seconds, connections = CONNECTIONS }) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url,
-        connections: CONNECTIONS,
+        connections,
         duration: seconds,
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         requests: [
@@ -191,23 +191,32 @@ async function main() {
         }),
       },
       { name: "bulk check (all equipment)", pick: () => u(`/api/v1/skills/access/equipment?user_id=${randomUser()}`) },
+      {
+        name: "bulk check, 4 connections (latency)",
+        connections: 4,
+        pick: () => u(`/api/v1/skills/access/equipment?user_id=${randomUser()}`),
+      },
     ];
 
     const rows = [];
     for (const s of scenarios) {
       process.stdout.write(`  running ${s.name} (2 s warm-up + ${SECONDS} s)…\n`);
-      await runScenario({ url: server.url, token: deviceToken, pick: s.pick, method: s.method, seconds: 2 });
-      const result = await runScenario({
+      const options = {
         url: server.url,
         token: deviceToken,
         pick: s.pick,
         method: s.method,
-        seconds: SECONDS,
-      });
+        connections: s.connections,
+      };
+      await runScenario({ ...options, seconds: 2 });
+      const result = await runScenario({ ...options, seconds: SECONDS });
       rows.push(summarise(s.name, result, s.expected ?? []));
     }
     const health = rows[0].requests_per_sec;
-    for (const r of rows) r.ratio_to_health = Number((r.requests_per_sec / health).toFixed(2));
+    for (const [i, r] of rows.entries()) {
+      r.connections = scenarios[i]?.connections ?? CONNECTIONS;
+      r.ratio_to_health = Number((r.requests_per_sec / health).toFixed(2));
+    }
 
     const meta = {
       date: new Date().toISOString(),
@@ -228,11 +237,11 @@ async function main() {
     };
 
     console.log(`\n${meta.date} · ${meta.machine} · ${CONNECTIONS} connections · ${SECONDS} s per scenario`);
-    console.log("| scenario | req/s | p50 ms | p99 ms | non-2xx | unexpected | × /health |");
-    console.log("|---|---:|---:|---:|---:|---:|---:|");
+    console.log("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | unexpected | × /health |");
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of rows) {
       console.log(
-        `| ${r.scenario} | ${r.requests_per_sec} | ${r.p50_ms} | ${r.p99_ms} | ${r.non_2xx} | ${r.unexpected_non_2xx} | ${r.ratio_to_health} |`,
+        `| ${r.scenario} | ${r.connections} | ${r.requests_per_sec} | ${r.p50_ms} | ${r.p99_ms} | ${r.non_2xx} | ${r.unexpected_non_2xx} | ${r.ratio_to_health} |`,
       );
     }
     console.log("\nTargets:");
