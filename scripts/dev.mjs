@@ -5,12 +5,21 @@ import { ensureDevVars } from "./lib/dev-vars.mjs";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const port = process.env.PORT ?? "8787";
+// PERSIST_DIR keeps a run's D1/KV/Queues state apart (the e2e and soak scripts use a fresh one).
+const persist = process.env.PERSIST_DIR ? ["--persist-to", process.env.PERSIST_DIR] : [];
 await ensureDevVars();
-const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
-const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
+const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...persist], {
   stdio: "inherit",
   env,
 });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+const dev = spawn(
+  "npx",
+  ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, ...persist, ...process.argv.slice(2)],
+  {
+    stdio: "inherit",
+    env,
+  },
+);
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));
 dev.on("exit", (code) => process.exit(code ?? 0));

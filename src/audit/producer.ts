@@ -35,60 +35,46 @@ export function publishCommitted(deps: Deps, events: AuditEvent[]): void {
 /**
  * Events that record no state change (verify) are buffered per isolate for a few milliseconds
  * and sent as one batch: a busy door or kiosk fleet then pays one queue send per window instead
- * of one per check. Every request that adds an event keeps its invocation alive (waitUntil) until
- * the batch holding it is sent; when the queue refuses it, the batch is written straight to the
- * audit table, so none is lost.
+ * of one per check. The request that opens a window keeps its invocation alive (waitUntil) until
+ * the window's batch is sent; requests that join it only add data, so no promise or I/O crosses
+ * from one request's context into another's. A request that fills a window sends it at once under
+ * its own waitUntil. When the queue refuses a batch, it is written straight to the audit table.
  */
 const DIRECT_WINDOW_MS = 20;
 const DIRECT_MAX_EVENTS = 100;
-
-interface PendingBatch {
-  events: AuditEvent[];
-  deps: Deps;
-  sent: Promise<void>;
-  flushNow: () => void;
-}
-
-const pendingByQueue = new Map<Queue, PendingBatch>();
+const openWindows = new Map<Queue, AuditEvent[]>();
 
 export function publishDirect(deps: Deps, events: AuditEvent[]): void {
   if (events.length === 0) return;
   const queue = deps.env.AUDIT_QUEUE;
-  let batch = pendingByQueue.get(queue);
-  if (!batch) {
-    batch = openBatch(deps, queue);
-    pendingByQueue.set(queue, batch);
+  const open = openWindows.get(queue);
+  if (open) {
+    open.push(...events);
+    if (open.length >= DIRECT_MAX_EVENTS) {
+      openWindows.delete(queue);
+      deps.waitUntil(deliverDirect(deps, open.splice(0)));
+    }
+    return;
   }
-  batch.events.push(...events);
-  deps.waitUntil(batch.sent);
-  if (batch.events.length >= DIRECT_MAX_EVENTS) batch.flushNow();
+  const window = [...events];
+  openWindows.set(queue, window);
+  deps.waitUntil(
+    new Promise((resolve) => setTimeout(resolve, DIRECT_WINDOW_MS)).then(() => {
+      if (openWindows.get(queue) === window) openWindows.delete(queue);
+      return deliverDirect(deps, window.splice(0));
+    }),
+  );
 }
 
-function openBatch(deps: Deps, queue: Queue): PendingBatch {
-  let release: () => void = () => {};
-  const due = new Promise<void>((resolve) => {
-    release = resolve;
+async function deliverDirect(deps: Deps, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await sendEvents(deps.env.AUDIT_QUEUE, events).catch(async (err: unknown) => {
+    deps.logger.warn("audit send failed; writing directly", {
+      events: events.length,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    await runBatch(deps.db, auditRowStatements(deps.db, events));
   });
-  const timer = setTimeout(release, DIRECT_WINDOW_MS);
-  const batch: PendingBatch = {
-    events: [],
-    deps,
-    flushNow: () => {
-      clearTimeout(timer);
-      release();
-    },
-    sent: due.then(async () => {
-      if (pendingByQueue.get(queue) === batch) pendingByQueue.delete(queue);
-      await sendEvents(queue, batch.events).catch(async (err: unknown) => {
-        batch.deps.logger.warn("audit send failed; writing directly", {
-          events: batch.events.length,
-          error: err instanceof Error ? err.message : String(err),
-        });
-        await runBatch(batch.deps.db, auditRowStatements(batch.deps.db, batch.events));
-      });
-    }),
-  };
-  return batch;
 }
 
 /** Queues' sendBatch limits: 100 messages and 256 KB per call; kept under both with headroom. */

@@ -19,6 +19,19 @@ interface CacheEntry {
 
 export const userSkillsKey = (userId: string) => `user_skills:${userId}`;
 
+const MAX_KV_KEY_BYTES = 512;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const utf8 = new TextEncoder();
+
+/**
+ * The KV key for a user, or null when KV cannot hold it (over 512 bytes of UTF-8, or a lone
+ * surrogate): such a user is read from D1 every time instead of failing the request.
+ */
+function cacheKey(userId: string): string | null {
+  const key = userSkillsKey(userId);
+  return LONE_SURROGATE.test(key) || utf8.encode(key).length > MAX_KV_KEY_BYTES ? null : key;
+}
+
 type CacheDeps = Pick<Deps, "db" | "kv" | "config" | "logger">;
 
 /** The D1 read behind the cache: one indexed query on (user_id, status). */
@@ -32,7 +45,9 @@ export async function loadCertifications(deps: Pick<Deps, "db">, userId: string)
 }
 
 export async function readCachedCertifications(deps: CacheDeps, userId: string): Promise<CachedCertification[] | null> {
-  const entry = await deps.kv.get<CacheEntry>(userSkillsKey(userId), "json");
+  const key = cacheKey(userId);
+  if (key === null) return null;
+  const entry = await deps.kv.get<CacheEntry>(key, "json");
   return entry?.v === 1 ? entry.certifications : null;
 }
 
@@ -41,8 +56,10 @@ export async function writeCachedCertifications(
   userId: string,
   certifications: CachedCertification[],
 ): Promise<void> {
+  const key = cacheKey(userId);
+  if (key === null) return;
   const entry: CacheEntry = { v: 1, certifications };
-  await deps.kv.put(userSkillsKey(userId), JSON.stringify(entry), {
+  await deps.kv.put(key, JSON.stringify(entry), {
     expirationTtl: deps.config.USER_SKILLS_CACHE_TTL_SECONDS,
   });
 }
@@ -67,5 +84,6 @@ export async function refreshCachedCertifications(deps: CacheDeps, userId: strin
 
 /** Drops entries (the expiry cron, for many users at once). */
 export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, userIds: Iterable<string>): Promise<void> {
-  await Promise.all([...new Set(userIds)].map((id) => deps.kv.delete(userSkillsKey(id))));
+  const keys = [...new Set(userIds)].map(cacheKey).filter((k): k is string => k !== null);
+  await Promise.all(keys.map((key) => deps.kv.delete(key)));
 }

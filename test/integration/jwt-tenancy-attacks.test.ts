@@ -56,7 +56,13 @@ const ADMIN: Attacker[] = ["makerspace_admin"];
 
 /** One row per resource type and operation: the contract's tenancy rule (API.md section 1). */
 const PROBES: Probe[] = [
-  { name: "GET skill", method: "GET", path: (x) => `/api/v1/skills/${x.skill.id}`, as: ALL, expect: [404, "skill_not_found"] },
+  {
+    name: "GET skill",
+    method: "GET",
+    path: (x) => `/api/v1/skills/${x.skill.id}`,
+    as: ALL,
+    expect: [404, "skill_not_found"],
+  },
   {
     name: "PUT skill",
     method: "PUT",
@@ -65,7 +71,13 @@ const PROBES: Probe[] = [
     as: ADMIN,
     expect: [404, "skill_not_found"],
   },
-  { name: "GET equipment", method: "GET", path: (x) => `/api/v1/equipment/${x.eq.id}`, as: ALL, expect: [404, "equipment_not_found"] },
+  {
+    name: "GET equipment",
+    method: "GET",
+    path: (x) => `/api/v1/equipment/${x.eq.id}`,
+    as: ALL,
+    expect: [404, "equipment_not_found"],
+  },
   {
     name: "PUT equipment",
     method: "PUT",
@@ -141,7 +153,13 @@ const PROBES: Probe[] = [
     as: ADMIN,
     expect: [404, "equipment_not_found"],
   },
-  { name: "GET device", method: "GET", path: (x) => `/api/v1/devices/${x.device.id}`, as: ADMIN, expect: [404, "device_not_found"] },
+  {
+    name: "GET device",
+    method: "GET",
+    path: (x) => `/api/v1/devices/${x.device.id}`,
+    as: ADMIN,
+    expect: [404, "device_not_found"],
+  },
   {
     name: "rotate device token",
     method: "POST",
@@ -164,7 +182,13 @@ const PROBES: Probe[] = [
     as: ["device"],
     expect: [403, "forbidden"],
   },
-  { name: "DELETE badge", method: "DELETE", path: (x) => `/api/v1/badges/${x.badge.id}`, as: ADMIN, expect: [404, "badge_not_found"] },
+  {
+    name: "DELETE badge",
+    method: "DELETE",
+    path: (x) => `/api/v1/badges/${x.badge.id}`,
+    as: ADMIN,
+    expect: [404, "badge_not_found"],
+  },
   {
     name: "resolve a foreign badge",
     method: "POST",
@@ -250,13 +274,19 @@ describe("an ms-1 token against ms-2's resources", () => {
     expect(req.body.status).toBe("pending");
     const dev = await callJson<DeviceBody>("GET", `/api/v1/devices/${v.device.id}`, { token: t2 });
     expect(dev.body.status).toBe("active");
-    expect((await callJson("GET", `/api/v1/skills/${v.skill.id}`, { token: t2 })).body).toMatchObject({ status: "active" });
+    expect((await callJson("GET", `/api/v1/skills/${v.skill.id}`, { token: t2 })).body).toMatchObject({
+      status: "active",
+    });
     expect((await callJson("GET", `/api/v1/equipment/${v.eq.id}`, { token: t2 })).body).toMatchObject({
       status: "available",
     });
-    const badges = await env.DB.prepare("select count(*) as n from badges where id = ?").bind(v.badge.id).first<{ n: number }>();
+    const badges = await env.DB.prepare("select count(*) as n from badges where id = ?")
+      .bind(v.badge.id)
+      .first<{ n: number }>();
     expect(badges?.n).toBe(1);
-    const devices = await env.DB.prepare("select count(*) as n from devices where makerspace_id = 'ms-2'").first<{ n: number }>();
+    const devices = await env.DB.prepare("select count(*) as n from devices where makerspace_id = 'ms-2'").first<{
+      n: number;
+    }>();
     expect(devices?.n).toBe(1);
   });
 });

@@ -24,7 +24,13 @@ async function responseKinds(): Promise<[string, string, string, CallOptions, nu
   const t = await admin();
   return [
     ["200 list", "GET", "/api/v1/skills", { token: t }, 200],
-    ["201 create", "POST", "/api/v1/equipment", { token: t, body: { name: "Header Probe", makerspace_id: "ms-1" } }, 201],
+    [
+      "201 create",
+      "POST",
+      "/api/v1/equipment",
+      { token: t, body: { name: "Header Probe", makerspace_id: "ms-1" } },
+      201,
+    ],
     ["400 bad JSON", "POST", "/api/v1/skills", { token: t, rawBody: "{" }, 400],
     ["401 bad token", "GET", "/api/v1/skills", { headers: { authorization: "Bearer nope" } }, 401],
     ["403 forbidden", "POST", "/api/v1/skills", { token: await member(), body: {} }, 403],

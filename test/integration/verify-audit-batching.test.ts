@@ -63,6 +63,26 @@ describe("verify audit events", () => {
     expect(new Set(spy.sent.map((e) => e.id)).size).toBe(users.length);
   });
 
+  it("sends a full window (100 events) at once and opens a new one for the rest", async () => {
+    const spy = queueSpy();
+    const sizes: number[] = [];
+    const counting = {
+      ...spy.env,
+      AUDIT_QUEUE: {
+        send: spy.env.AUDIT_QUEUE.send.bind(spy.env.AUDIT_QUEUE),
+        sendBatch: (messages: Iterable<MessageSendRequest<unknown>>, options?: QueueSendBatchOptions) => {
+          const list = [...messages];
+          sizes.push(list.length);
+          return spy.env.AUDIT_QUEUE.sendBatch(list as MessageSendRequest<never>[], options);
+        },
+      } as unknown as Queue,
+    } as Env;
+    const users = Array.from({ length: 120 }, (_, i) => `crowd-${i}`);
+    await verifyMany(users, counting, "door-crowd");
+    expect(sizes.sort((a, b) => b - a)).toEqual([100, 20]);
+    expect(new Set(spy.sent.map((e) => e.user_id)).size).toBe(120);
+  });
+
   it("writes the events straight to the audit table when the queue refuses them", async () => {
     const spy = queueSpy({ fail: true });
     const users = ["batch-ok", "fallback-no"];

@@ -1,0 +1,89 @@
+// npm run test:e2e — the black-box suite: a real `wrangler dev` on 127.0.0.1 (local D1, KV and
+// Queues on a fresh persistence directory), driven over HTTP only. Writes test-results/e2e.json
+// (counted by .ci/run) and ends with "N passed, M failed".
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { startServer } from "./lib/client.mjs";
+import { designCases } from "./lib/e2e-design.mjs";
+import { clients, readmeCases } from "./lib/e2e-readme.mjs";
+
+const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 240_000);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const results = [];
+let server;
+
+function finish(code) {
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed || (code === 0 ? 0 : 1);
+  mkdirSync("test-results", { recursive: true });
+  writeFileSync(
+    "test-results/e2e.json",
+    JSON.stringify(
+      { numPassedTests: passed, numFailedTests: failed, numTotalTests: passed + failed, results },
+      null,
+      2,
+    ),
+  );
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 ? 1 : code);
+}
+
+const watchdog = setTimeout(async () => {
+  console.error(`e2e: overall timeout of ${TIMEOUT_MS} ms reached`);
+  results.push({ name: "overall timeout", ok: false, error: `exceeded ${TIMEOUT_MS} ms` });
+  await server?.stop();
+  finish(1);
+}, TIMEOUT_MS);
+
+async function run(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true, ms: Date.now() - started });
+    console.log(`ok - ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, ok: false, ms: Date.now() - started, error: String(err?.stack ?? err) });
+    console.log(`not ok - ${name}\n  ${String(err?.message ?? err).replace(/\n/g, "\n  ")}`);
+  }
+}
+
+try {
+  const port = Number(process.env.E2E_PORT ?? (await freePort()));
+  const t0 = Date.now();
+  server = await startServer({ script: "scripts/dev.mjs", port, quiet: process.env.E2E_VERBOSE !== "1" });
+  const startMs = Date.now() - t0;
+  console.log(`wrangler dev ready on ${server.url} in ${startMs} ms`);
+  results.push({ name: "wrangler dev starts and /health answers", ok: true, ms: startMs });
+
+  const state = {};
+  const c = await clients(server.url);
+  await run("GET /health (no auth) and ?deep=1", async () => {
+    const plain = await c.anonymous("GET", "/health");
+    const deep = await c.anonymous("GET", "/health?deep=1");
+    if (plain.status !== 200 || plain.body?.status !== "ok" || deep.status !== 200) {
+      throw new Error(`health: ${plain.status} ${JSON.stringify(plain.body)} / deep ${deep.status}`);
+    }
+  });
+  for (const [name, fn] of [...readmeCases(c, state), ...designCases(c, state)]) await run(name, fn);
+  console.log(
+    `audit latency (write → visible in GET /skills/audit-logs): README ${state.auditLatencyMs ?? "?"} ms, CNC grant ${state.cncAuditMs ?? "?"} ms`,
+  );
+} catch (err) {
+  results.push({ name: "server start", ok: false, error: String(err?.stack ?? err) });
+  console.error(err);
+} finally {
+  clearTimeout(watchdog);
+  await server?.stop();
+}
+finish(0);
