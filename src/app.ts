@@ -5,7 +5,7 @@ import { loadConfig } from "./config";
 import type { AppEnv } from "./context";
 import { AppError } from "./lib/errors";
 import { authenticate } from "./middleware/auth";
-import { notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
+import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { requestContext, requestDeps } from "./middleware/request-context";
 import type { RouteDoc } from "./openapi/registry";
 import { accessDocs, accessRoutes, requirementsRoutes } from "./routes/access";
@@ -69,6 +69,7 @@ export function buildApp(): Hono<AppEnv> {
     }),
   );
   app.use("/api/*", authenticate);
+  app.use("*", fixedPathMethods(app));
 
   app.route(
     "/",

@@ -1,4 +1,5 @@
 import type { Context, Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../context";
 import { AppError } from "../lib/errors";
@@ -37,13 +38,16 @@ function toAppError(err: Error, requestId: string): AppError {
   return new AppError("internal_error", "Internal server error", { request_id: requestId });
 }
 
-type Matcher = { method: string; pattern: RegExp };
+interface RouteEntry {
+  method: string;
+  pattern: RegExp;
+}
 
-/** Unknown path → 404 `not_found`; a known path with another method → 405 `method_not_allowed`. */
-export function notFoundOrMethodNotAllowed(app: Hono<AppEnv>) {
-  let matchers: Matcher[] | undefined;
-  return (c: Context<AppEnv>): Response => {
-    matchers ??= app.routes
+/** The app's own route table, compiled once (routes are all registered before the first request). */
+function routeTable(app: Hono<AppEnv>): () => RouteEntry[] {
+  let table: RouteEntry[] | undefined;
+  return () =>
+    (table ??= app.routes
       .filter((r) => r.method !== "ALL")
       .map((r) => ({
         method: r.method,
@@ -53,13 +57,50 @@ export function notFoundOrMethodNotAllowed(app: Hono<AppEnv>) {
             .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
             .replace(/:[A-Za-z0-9_]+/g, "[^/]+")}/?$`,
         ),
-      }));
+      })));
+}
+
+function methodNotAllowed(c: Context<AppEnv>, allowed: string[]): Response {
+  const err = new AppError("method_not_allowed", "Method not allowed");
+  return c.json(err.toBody(), 405, { allow: allowed.join(", ") });
+}
+
+/**
+ * A path that names a fixed resource (`/skills/user-skills`, `/badges/resolve`) is that resource
+ * for every method: a method it does not serve is 405, not a `/:id` route of its parent taking the
+ * name for an id (which would answer `PUT /skills/user-skills` with "Skill not found").
+ */
+export function fixedPathMethods(app: Hono<AppEnv>) {
+  let fixed: Map<string, string[]> | undefined;
+  const normalise = (path: string) => path.replace(/\/+$/, "") || "/";
+  return createMiddleware<AppEnv>(async (c, next) => {
+    fixed ??= app.routes
+      .filter((r) => r.method !== "ALL" && !/[:*]/.test(r.path))
+      .reduce((map, r) => {
+        const key = normalise(r.path);
+        map.set(key, [...new Set([...(map.get(key) ?? []), r.method])]);
+        return map;
+      }, new Map<string, string[]>());
+    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+    const allowed = fixed.get(normalise(c.req.path));
+    if (method !== "OPTIONS" && allowed && !allowed.includes(method)) return methodNotAllowed(c, allowed);
+    await next();
+  });
+}
+
+/** Unknown path → 404 `not_found`; a known path with another method → 405 `method_not_allowed`. */
+export function notFoundOrMethodNotAllowed(app: Hono<AppEnv>) {
+  const table = routeTable(app);
+  return (c: Context<AppEnv>): Response => {
     const path = c.req.path;
-    const allowed = [...new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method))];
-    if (allowed.length > 0) {
-      const err = new AppError("method_not_allowed", "Method not allowed");
-      return c.json(err.toBody(), 405, { allow: allowed.join(", ") });
-    }
+    const allowed = [
+      ...new Set(
+        table()
+          .filter((r) => r.pattern.test(path))
+          .map((r) => r.method),
+      ),
+    ];
+    if (allowed.length > 0) return methodNotAllowed(c, allowed);
     const err = new AppError("not_found", "Not found");
     return c.json(err.toBody(), 404);
   };

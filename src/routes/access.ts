@@ -47,7 +47,7 @@ export const accessRoutes = new Hono<AppEnv>()
     const actor = c.get("principal");
     const q = c.req.valid("query");
     const ms = makerspaceOf(actor, q.makerspace_id);
-    return c.json(await bulkAccess(c.get("deps"), ms, subjectOf(actor, q.user_id), q.consistency));
+    return c.json(await bulkAccess(c.get("deps"), actor, ms, subjectOf(actor, q.user_id), q.consistency));
   })
   .get(
     "/equipment/:equipment_id",

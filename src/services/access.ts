@@ -86,15 +86,21 @@ export function recordVerify(
   ]);
 }
 
-/** Every non-retired item of the makerspace for one user, with a summary. */
+/**
+ * Every non-retired item of the makerspace for one user, with a summary. A device registered for
+ * some equipment acts only for those items, so its answer lists only them.
+ */
 export async function bulkAccess(
   deps: Deps,
+  actor: Principal,
   makerspaceId: string,
   userId: string,
   consistency: Consistency,
 ): Promise<BulkAccess> {
   const data = await loadBulkCheck(deps, makerspaceId, userId, consistency);
-  const equipmentAccess = data.items.map((item) => {
+  const only = actor.role === "device" && actor.deviceEquipmentIds?.length ? new Set(actor.deviceEquipmentIds) : null;
+  const items = only ? data.items.filter((item) => only.has(item.id)) : data.items;
+  const equipmentAccess = items.map((item) => {
     const d = decide(deps, item, data.certifications);
     return {
       equipment_id: item.id,

@@ -52,7 +52,7 @@ export async function verifyAccessByBadge(
       { equipment_id: item.id, via: "badge", uid_last4: badgeUid.slice(-4) },
       item.makerspaceId,
     );
-    throw new AppError("insufficient_skills", UNKNOWN_BADGE, { missing_skills: [] });
+    throw new AppError("insufficient_skills", UNKNOWN_BADGE, { missing_skills: [], reason: UNKNOWN_BADGE });
   }
   const result: AccessResult = {
     equipment_id: item.id,

@@ -14,7 +14,10 @@ import { iso } from "../lib/time";
 import type { Device, DeviceCreate, DeviceListQuery, Heartbeat, HeartbeatBody } from "../schemas/devices";
 import { allowlistVersions } from "./allowlists";
 
-/** `online`: a heartbeat within the last 3 × DEVICE_HEARTBEAT_SECONDS (API.md section 8). */
+/**
+ * `online`: an active device with a heartbeat within the last 3 × DEVICE_HEARTBEAT_SECONDS
+ * (API.md section 8); a revoked device is never online, whatever it last sent.
+ */
 export function toDevice(deps: Deps, row: DeviceRow): Device {
   const onlineSince = deps.now.getTime() - 3 * deps.config.DEVICE_HEARTBEAT_SECONDS * 1000;
   return {
@@ -25,7 +28,7 @@ export function toDevice(deps: Deps, row: DeviceRow): Device {
     equipment_ids: JSON.parse(row.equipmentIds) as string[],
     status: row.status,
     last_seen_at: row.lastSeenAt,
-    online: row.lastSeenAt !== null && Date.parse(row.lastSeenAt) >= onlineSince,
+    online: row.status === "active" && row.lastSeenAt !== null && Date.parse(row.lastSeenAt) >= onlineSince,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };

@@ -214,7 +214,7 @@ describe("badges", () => {
         body: { badge_uid: "DE:AD:BE:EF" },
         env: spy.env,
       });
-      expectError(res, 403, "insufficient_skills", { missing_skills: [] });
+      expectError(res, 403, "insufficient_skills", { missing_skills: [], reason: "Unknown badge" });
       expect((res.body as { detail: string }).detail).toBe("Unknown badge");
       expect(spy.sent).toHaveLength(1);
       expect(spy.sent[0]).toMatchObject({
@@ -236,14 +236,14 @@ describe("badges", () => {
       ).toBe(200);
       await callJson("DELETE", `/api/v1/badges/${b.id}`, { token: await admin() });
       const res = await callJson("POST", verify(laser.id), { token: await device(), body: { badge_uid: uid } });
-      expectError(res, 403, "insufficient_skills", { missing_skills: [] });
+      expectError(res, 403, "insufficient_skills", { missing_skills: [], reason: "Unknown badge" });
       const foreign = randomUid();
       await registerBadge(foreign, "badge-holder", "ms-2");
       expectError(
         await callJson("POST", verify(laser.id), { token: await device(), body: { badge_uid: foreign } }),
         403,
         "insufficient_skills",
-        { missing_skills: [] },
+        { missing_skills: [], reason: "Unknown badge" },
       );
     });
 

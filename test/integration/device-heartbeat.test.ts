@@ -41,6 +41,14 @@ describe("device heartbeats", () => {
       expect(row).toEqual({ firmware: "1.2.3" });
     });
 
+    it("a revoked device is never online, even right after a heartbeat", async () => {
+      const { device: d, token: t } = await registerDevice();
+      expect((await callJson("POST", `/api/v1/devices/${d.id}/heartbeat`, { token: t })).status).toBe(200);
+      await callJson("POST", `/api/v1/devices/${d.id}/revoke`, { token: await admin() });
+      const got = await callJson<DeviceBody>("GET", `/api/v1/devices/${d.id}`, { token: await admin() });
+      expect(got.body).toMatchObject({ status: "revoked", online: false });
+    });
+
     it("goes offline after 3 × DEVICE_HEARTBEAT_SECONDS without a heartbeat", async () => {
       const { device: d, token: t } = await registerDevice();
       const hb = await callJson("POST", `/api/v1/devices/${d.id}/heartbeat`, { token: t });

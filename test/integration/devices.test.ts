@@ -255,6 +255,25 @@ describe("devices", () => {
       );
     });
 
+    it("a device limited to some equipment sees only those items in the bulk check", async () => {
+      const { token: t } = await registerDevice({ equipment_ids: [laser.id] });
+      const res = await callJson<{
+        equipment_access: { equipment_id: string }[];
+        summary: { total_equipment: number };
+      }>("GET", "/api/v1/skills/access/equipment?user_id=dev-holder", { token: t });
+      expect(res.status).toBe(200);
+      expect(res.body.equipment_access.map((e) => e.equipment_id)).toEqual([laser.id]);
+      expect(res.body.summary.total_equipment).toBe(1);
+      const unrestricted = await callJson<{ equipment_access: { equipment_id: string }[] }>(
+        "GET",
+        "/api/v1/skills/access/equipment?user_id=dev-holder",
+        { token: (await registerDevice()).token },
+      );
+      expect(unrestricted.body.equipment_access.map((e) => e.equipment_id)).toEqual(
+        expect.arrayContaining([laser.id, mill.id]),
+      );
+    });
+
     it("a device acts only for its own makerspace", async () => {
       const { token: t } = await registerDevice();
       expectError(
