@@ -18,6 +18,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET_KEY: TEST_JWT_SECRET,
             ALLOWLIST_SIGNING_KEY: TEST_ALLOWLIST_SIGNING_KEY,
+            // Property tests use a fixed seed so CI is reproducible; `FC_SEED=$RANDOM npm test` explores.
+            FC_SEED: process.env.FC_SEED ?? "20261124",
           },
         },
       }),

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createRequest, grant } from "../helpers/certifications";
@@ -19,6 +20,8 @@ import {
 } from "../helpers/hostile";
 import { call, callJson } from "../helpers/http";
 import { admin } from "../helpers/tokens";
+
+fc.configureGlobal({ seed: Number(env.FC_SEED) });
 
 const ROUTES = appRoutes();
 const RUNS = 50;
