@@ -6,6 +6,7 @@ import type { AppEnv } from "./context";
 import { AppError } from "./lib/errors";
 import { authenticate } from "./middleware/auth";
 import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
+import { jsonBody } from "./middleware/json-body";
 import { requestContext, requestDeps } from "./middleware/request-context";
 import type { RouteDoc } from "./openapi/registry";
 import { accessDocs, accessRoutes, requirementsRoutes } from "./routes/access";
@@ -69,6 +70,7 @@ export function buildApp(): Hono<AppEnv> {
     }),
   );
   app.use("/api/*", authenticate);
+  app.use("/api/*", jsonBody);
   app.use("*", fixedPathMethods(app));
 
   app.route(
