@@ -1,4 +1,6 @@
 import type { EquipmentRequirements } from "../cache/equipment-requirements";
+import { sha256Hex } from "../lib/hash";
+import { isUnexpired } from "../lib/time";
 import type { AllowlistEntry } from "../schemas/allowlists";
 import { decideAccess } from "./decide";
 
@@ -23,13 +25,6 @@ export interface AllowlistContent {
   open: boolean;
   entries: AllowlistEntry[];
   version: string;
-}
-
-const encoder = new TextEncoder();
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function earliest(dates: (string | null)[]): string | null {
@@ -80,7 +75,7 @@ export async function allowlistContent(
     for (const [userId, rows] of byUser) {
       if (!decide(rows).can_access) continue;
       const nowIso = rule.now.toISOString();
-      const live = rows.filter((r) => r.expires_at === null || r.expires_at > nowIso);
+      const live = rows.filter((r) => isUnexpired(r.expires_at, nowIso));
       entries.push({
         user_id: userId,
         badge_sha256: [...(hashes.get(userId) ?? [])].sort(),

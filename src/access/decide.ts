@@ -1,3 +1,4 @@
+import { isUnexpired } from "../lib/time";
 import type { EquipmentStatus } from "../schemas/equipment";
 
 export interface RequiredSkillRef {
@@ -37,9 +38,7 @@ export interface Decision {
  */
 export function decideAccess(input: DecisionInput): Decision {
   const nowIso = input.now.toISOString();
-  const held = new Set(
-    input.certifications.filter((c) => c.expires_at === null || c.expires_at > nowIso).map((c) => c.skill_id),
-  );
+  const held = new Set(input.certifications.filter((c) => isUnexpired(c.expires_at, nowIso)).map((c) => c.skill_id));
   const required = [...input.requiredSkills].sort((a, b) => a.name.localeCompare(b.name));
   const userSkills = required.filter((s) => held.has(s.id)).map((s) => s.name);
   const missing = required.filter((s) => !held.has(s.id)).map((s) => s.name);

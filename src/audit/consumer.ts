@@ -3,6 +3,7 @@ import type { Deps } from "../context";
 import { chunk, runBatch } from "../db/client";
 import { auditOutbox } from "../db/schema";
 import { buildDeps } from "../deps";
+import { errorText } from "../lib/logger";
 import { type AuditEvent, AuditEventSchema } from "./events";
 import { auditRowStatements } from "./producer";
 
@@ -66,7 +67,7 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
       queue: batch.queue,
       messages: valid.length,
       max_attempts: Math.max(...valid.map((v) => v.msg.attempts)),
-      error: err instanceof Error ? err.message : String(err),
+      error: errorText(err),
     });
     return { written: 0, malformed, retried: valid.length };
   }

@@ -2,6 +2,7 @@ import type { SQL } from "drizzle-orm";
 import type { Deps } from "../context";
 import { chunk, type Db, insertWhere, runBatch, type Statement } from "../db/client";
 import { auditOutbox, skillAuditLogs } from "../db/schema";
+import { errorText } from "../lib/logger";
 import type { AuditEvent } from "./events";
 
 /**
@@ -26,7 +27,7 @@ export function publishCommitted(deps: Deps, events: AuditEvent[]): void {
     sendEvents(deps.env.AUDIT_QUEUE, events).catch((err: unknown) => {
       deps.logger.warn("audit send failed; left in outbox for the cron", {
         events: events.length,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorText(err),
       });
     }),
   );
@@ -71,7 +72,7 @@ async function deliverDirect(deps: Deps, events: AuditEvent[]): Promise<void> {
   await sendEvents(deps.env.AUDIT_QUEUE, events).catch(async (err: unknown) => {
     deps.logger.warn("audit send failed; writing directly", {
       events: events.length,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorText(err),
     });
     await runBatch(deps.db, auditRowStatements(deps.db, events));
   });

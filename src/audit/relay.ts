@@ -2,6 +2,7 @@ import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { Deps } from "../context";
 import { chunk, runBatch } from "../db/client";
 import { auditOutbox } from "../db/schema";
+import { errorText } from "../lib/logger";
 import { addSeconds, iso } from "../lib/time";
 import { type AuditEvent, AuditEventSchema } from "./events";
 import { sendEvents } from "./producer";
@@ -79,7 +80,7 @@ export async function relayOutbox(deps: Deps, opts: RelayOptions = {}): Promise<
     } catch (err) {
       deps.logger.warn("audit relay send failed; rows stay for the next run", {
         events: events.length,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorText(err),
       });
       return { ...summary, more: true };
     }

@@ -17,10 +17,6 @@ export function isAdmin(p: Principal): boolean {
   return p.role === "super_admin" || p.role === "makerspace_admin";
 }
 
-export function requireAdmin(p: Principal): void {
-  requireRole(p, ...ADMIN_ROLES);
-}
-
 /** Kiosks may do a little more than other devices for members of their makerspace (API.md section 10). */
 export function isKioskDevice(p: Principal): boolean {
   return p.role === "device" && p.deviceKind === "kiosk";
@@ -63,9 +59,20 @@ export function visibleOr404<T extends { makerspaceId: string }>(
  * A registered device limited to some equipment acts only for those items (API.md section 8);
  * every other caller passes.
  */
+/**
+ * The equipment a registered device is limited to, or null when the caller may act for every
+ * item of its makerspace (every non-device caller, and devices registered without a list).
+ */
+export function deviceEquipmentScope(p: Principal): ReadonlySet<string> | null {
+  return p.role === "device" && p.deviceEquipmentIds && p.deviceEquipmentIds.length > 0
+    ? new Set(p.deviceEquipmentIds)
+    : null;
+}
+
+/** A registered device limited to some equipment acts only for those items (API.md section 8). */
 export function assertDeviceMayUse(p: Principal, equipmentId: string): void {
-  if (p.role !== "device" || !p.deviceEquipmentIds || p.deviceEquipmentIds.length === 0) return;
-  if (!p.deviceEquipmentIds.includes(equipmentId)) {
+  const scope = deviceEquipmentScope(p);
+  if (scope && !scope.has(equipmentId)) {
     throw new AppError("forbidden", "This device is not registered for this equipment");
   }
 }

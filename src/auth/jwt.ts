@@ -59,7 +59,8 @@ export function bearerToken(header: string | undefined): string {
  * A valid token with an unknown role is a 403, not a 401: the caller is known, the call is not allowed.
  */
 export async function verifyToken(token: string, config: Config): Promise<Principal> {
-  const cacheKey = `${config.JWT_ALGORITHM}|${config.JWT_ISSUER ?? ""}|${config.JWT_AUDIENCE ?? ""}|${token}`;
+  // The secret is part of the key: a token verified under one secret is not trusted under another.
+  const cacheKey = `${config.JWT_ALGORITHM}|${config.JWT_SECRET_KEY}|${config.JWT_ISSUER ?? ""}|${config.JWT_AUDIENCE ?? ""}|${token}`;
   const hit = verified.get(cacheKey);
   if (hit) {
     if (hit.exp * 1000 > Date.now()) return { ...hit.principal };

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Deps } from "../context";
 import { userSkills } from "../db/schema";
+import { errorText } from "../lib/logger";
 
 /**
  * KV cache of each user's certifications: key `user_skills:{user_id}`, value the rows whose
@@ -35,13 +36,15 @@ function cacheKey(userId: string): string | null {
 type CacheDeps = Pick<Deps, "db" | "kv" | "config" | "logger">;
 
 /** The D1 read behind the cache: one indexed query on (user_id, status). */
-export async function loadCertifications(deps: Pick<Deps, "db">, userId: string): Promise<CachedCertification[]> {
-  const rows = await deps.db
+export function certificationsQuery(db: Deps["db"], userId: string) {
+  return db
     .select({ skill_id: userSkills.skillId, expires_at: userSkills.expiresAt })
     .from(userSkills)
-    .where(and(eq(userSkills.userId, userId), eq(userSkills.status, "certified")))
-    .all();
-  return rows;
+    .where(and(eq(userSkills.userId, userId), eq(userSkills.status, "certified")));
+}
+
+export async function loadCertifications(deps: Pick<Deps, "db">, userId: string): Promise<CachedCertification[]> {
+  return certificationsQuery(deps.db, userId).all();
 }
 
 export async function readCachedCertifications(deps: CacheDeps, userId: string): Promise<CachedCertification[] | null> {
@@ -55,22 +58,34 @@ export async function writeCachedCertifications(
   deps: CacheDeps,
   userId: string,
   certifications: CachedCertification[],
+  ttlSeconds = deps.config.USER_SKILLS_CACHE_TTL_SECONDS,
 ): Promise<void> {
   const key = cacheKey(userId);
   if (key === null) return;
   const entry: CacheEntry = { v: 1, certifications };
-  await deps.kv.put(key, JSON.stringify(entry), {
-    expirationTtl: deps.config.USER_SKILLS_CACHE_TTL_SECONDS,
-  });
+  await deps.kv.put(key, JSON.stringify(entry), { expirationTtl: ttlSeconds });
 }
 
-/** KV first; on a miss, D1 (one query) and the entry is rebuilt. */
-export async function certificationsCached(deps: CacheDeps, userId: string): Promise<CachedCertification[]> {
-  const hit = await readCachedCertifications(deps, userId);
-  if (hit) return hit;
-  const fresh = await loadCertifications(deps, userId);
-  await writeCachedCertifications(deps, userId, fresh);
-  return fresh;
+/** KV's shortest TTL: how long an entry filled by a reader may outlive a racing change. */
+const FILL_TTL_SECONDS = 60;
+
+/**
+ * A reader that missed the cache fills it off the response path, and only for KV's minimum TTL:
+ * a change that commits between the reader's D1 read and this write has already rewritten the
+ * entry, and the reader's older copy must not then stand for the full TTL. A failed fill is only
+ * logged — the answer was already read from D1.
+ */
+export function fillCachedCertifications(
+  deps: CacheDeps & Pick<Deps, "waitUntil">,
+  userId: string,
+  certifications: CachedCertification[],
+): void {
+  const ttl = Math.min(FILL_TTL_SECONDS, deps.config.USER_SKILLS_CACHE_TTL_SECONDS);
+  deps.waitUntil(
+    writeCachedCertifications(deps, userId, certifications, ttl).catch((err: unknown) => {
+      deps.logger.warn("user-skills cache fill failed", { error: errorText(err) });
+    }),
+  );
 }
 
 /**

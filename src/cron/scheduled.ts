@@ -1,6 +1,7 @@
 import { relayOutbox } from "../audit/relay";
 import type { Deps } from "../context";
 import { buildDeps } from "../deps";
+import { errorText } from "../lib/logger";
 import { iso } from "../lib/time";
 import { expireCertifications } from "./expiry";
 import { purgeOldAuditLogs } from "./retention";
@@ -23,7 +24,7 @@ export async function runScheduled(deps: Deps, cron: string): Promise<Record<str
       summary[name] = await run();
     } catch (err) {
       failures.push(err);
-      summary[name] = { error: err instanceof Error ? err.message : String(err) };
+      summary[name] = { error: errorText(err) };
     }
   };
 

@@ -11,7 +11,10 @@ export function addSeconds(date: Date, seconds: number): Date {
   return new Date(date.getTime() + seconds * 1000);
 }
 
-/** A certification counts only while `expires_at` is null or still in the future. */
-export function isUnexpired(expiresAt: string | null, now: Date): boolean {
-  return expiresAt === null || expiresAt > iso(now);
+/**
+ * A certification counts only while `expires_at` is null or after now (`nowIso` from `iso()`;
+ * fixed-format ISO strings compare correctly as text). One expiring exactly now is expired.
+ */
+export function isUnexpired(expiresAt: string | null, nowIso: string): boolean {
+  return expiresAt === null || expiresAt > nowIso;
 }

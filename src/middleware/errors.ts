@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../context";
 import { AppError } from "../lib/errors";
-import { createLogger } from "../lib/logger";
+import { createLogger, errorFields } from "../lib/logger";
 
 /**
  * The one exit for failures. AppErrors become the contract's body; Hono's own exceptions
@@ -16,9 +16,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   if (appError.type === "internal_error") {
     const logger = c.get("logger") ?? createLogger({ request_id: requestId });
     logger.error("unhandled error", {
-      error: err.message,
-      name: err.name,
-      stack: err.stack,
+      ...errorFields(err),
       method: c.req.method,
       path: c.req.path,
     });

@@ -1,9 +1,10 @@
 import { Hono } from "hono";
-import { requireRole, scopeMakerspace } from "../auth/guards";
+import { ADMIN_ROLES, scopeMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { AppEnv } from "../context";
 import { AppError, validationError } from "../lib/errors";
 import { validate } from "../lib/validate";
+import { allowRoles } from "../middleware/auth";
 import type { RouteDoc } from "../openapi/registry";
 import {
   AccessParamSchema,
@@ -62,11 +63,11 @@ export const accessRoutes = new Hono<AppEnv>()
   )
   .post(
     "/equipment/:equipment_id/verify",
+    allowRoles("device", ...ADMIN_ROLES),
     validate("param", AccessParamSchema),
     validate("json", VerifyBodySchema),
     async (c) => {
       const actor = c.get("principal");
-      requireRole(actor, "device", "super_admin", "makerspace_admin");
       const body = c.req.valid("json");
       const id = c.req.valid("param").equipment_id;
       const deps = c.get("deps");
@@ -79,7 +80,7 @@ export const accessRoutes = new Hono<AppEnv>()
 export const requirementsRoutes = new Hono<AppEnv>().get("/", validate("query", RequirementsQuerySchema), async (c) => {
   const actor = c.get("principal");
   const ms = makerspaceOf(actor, c.req.valid("query").makerspace_id);
-  return c.json(await equipmentRequirements(c.get("deps"), ms));
+  return c.json(await equipmentRequirements(c.get("deps"), actor, ms));
 });
 
 const base = "/api/v1/skills";

@@ -23,7 +23,7 @@ export const equipmentRoutes = new Hono<AppEnv>()
   .get("/", validate("query", EquipmentListQuerySchema), async (c) => {
     const actor = c.get("principal");
     const query = c.req.valid("query");
-    return c.json(await listEquipment(c.get("deps"), scopeMakerspace(actor, query.makerspace_id), query));
+    return c.json(await listEquipment(c.get("deps"), actor, scopeMakerspace(actor, query.makerspace_id), query));
   })
   .get("/:id", validate("param", EquipmentParamSchema), async (c) => {
     return c.json(await getEquipment(c.get("deps"), c.get("principal"), c.req.valid("param").id));

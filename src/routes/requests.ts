@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { requireAdmin } from "../auth/guards";
 import type { AppEnv } from "../context";
 import { validate } from "../lib/validate";
+import { adminOnly } from "../middleware/auth";
 import type { RouteDoc } from "../openapi/registry";
 import { IdParamSchema } from "../schemas/common";
 import {
@@ -23,9 +23,8 @@ export const requestRoutes = new Hono<AppEnv>()
   .get("/:id", validate("param", IdParamSchema), async (c) => {
     return c.json(await getRequest(c.get("deps"), c.get("principal"), c.req.valid("param").id));
   })
-  .put("/:id", validate("param", IdParamSchema), validate("json", RequestReviewSchema), async (c) => {
+  .put("/:id", adminOnly, validate("param", IdParamSchema), validate("json", RequestReviewSchema), async (c) => {
     const actor = c.get("principal");
-    requireAdmin(actor);
     return c.json(await reviewRequest(c.get("deps"), actor, c.req.valid("param").id, c.req.valid("json")));
   });
 

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { AppError } from "../lib/errors";
+import { errorText } from "../lib/logger";
 import { validate } from "../lib/validate";
 import { DOCS_PAGE } from "../openapi/docs-page";
 import { buildOpenApiDocument } from "../openapi/document";
@@ -25,7 +26,7 @@ export function systemRoutes(allDocs: () => RouteDoc[]) {
         await deps.env.DB.prepare("select 1").first();
         await deps.kv.get("health:probe");
       } catch (err) {
-        deps.logger.error("deep health check failed", { error: err instanceof Error ? err.message : String(err) });
+        deps.logger.error("deep health check failed", { error: errorText(err) });
         throw new AppError("internal_error", "A dependency is unavailable", { request_id: deps.requestId });
       }
       return c.json({ status: "ok" as const, checks: { d1: "ok" as const, kv: "ok" as const } });

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { requireAdmin } from "../auth/guards";
 import type { AppEnv } from "../context";
 import { validate } from "../lib/validate";
+import { adminOnly } from "../middleware/auth";
 import type { RouteDoc } from "../openapi/registry";
 import { IdParamSchema } from "../schemas/common";
 import {
@@ -14,9 +14,8 @@ import {
 import { getUserSkill, grantSkill, listUserSkills, revokeUserSkill } from "../services/user-skills";
 
 export const userSkillRoutes = new Hono<AppEnv>()
-  .post("/", validate("json", UserSkillGrantSchema), async (c) => {
+  .post("/", adminOnly, validate("json", UserSkillGrantSchema), async (c) => {
     const actor = c.get("principal");
-    requireAdmin(actor);
     const { userSkill, created } = await grantSkill(c.get("deps"), actor, c.req.valid("json"));
     return c.json(userSkill, created ? 201 : 200);
   })
@@ -28,12 +27,12 @@ export const userSkillRoutes = new Hono<AppEnv>()
   })
   .post(
     "/:id/revoke",
+    adminOnly,
     validate("param", IdParamSchema),
     validate("query", RevokeQuerySchema),
     validate("json", RevokeBodySchema),
     async (c) => {
       const actor = c.get("principal");
-      requireAdmin(actor);
       const reason = c.req.valid("json").reason ?? c.req.valid("query").reason ?? null;
       return c.json(await revokeUserSkill(c.get("deps"), actor, c.req.valid("param").id, reason));
     },

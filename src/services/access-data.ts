@@ -7,7 +7,12 @@ import {
   rememberMakerspaceRequirements,
   rememberRequirements,
 } from "../cache/equipment-requirements";
-import { type CachedCertification, readCachedCertifications, writeCachedCertifications } from "../cache/user-skills";
+import {
+  type CachedCertification,
+  certificationsQuery,
+  fillCachedCertifications,
+  readCachedCertifications,
+} from "../cache/user-skills";
 import type { Deps } from "../context";
 import type { Db } from "../db/client";
 import { equipment, skillEquipment, skills, userSkills } from "../db/schema";
@@ -92,13 +97,6 @@ export function foldRequirements(rows: RequirementRow[]): EquipmentRequirements[
   return [...byId.values()];
 }
 
-function certificationsQuery(db: Db, userId: string) {
-  return db
-    .select({ skill_id: userSkills.skillId, expires_at: userSkills.expiresAt })
-    .from(userSkills)
-    .where(and(eq(userSkills.userId, userId), eq(userSkills.status, "certified")));
-}
-
 const nonRetiredOf = (makerspaceId: string) =>
   and(eq(equipment.makerspaceId, makerspaceId), ne(equipment.status, "retired"));
 const listOrder = [asc(equipment.name), asc(equipment.id), asc(skills.name)];
@@ -124,22 +122,25 @@ export async function loadSingleCheck(
   const nowMs = deps.now.getTime();
   let requirements = cachedRequirements(equipmentId, nowMs);
   let certifications: CachedCertification[] | null = await readCachedCertifications(deps, userId);
+  const itemQuery = () => requirementsQuery(db).where(eq(equipment.id, equipmentId));
   if (!requirements && !certifications) {
-    const [reqRows, certs] = await db.batch([
-      requirementsQuery(db).where(eq(equipment.id, equipmentId)),
-      certificationsQuery(db, userId),
-    ]);
-    requirements = foldRequirements(reqRows)[0];
+    const [reqRows, certs] = await db.batch([itemQuery(), certificationsQuery(db, userId)]);
+    requirements = rememberItem(foldRequirements(reqRows)[0], nowMs);
     certifications = certs;
-    await writeCachedCertifications(deps, userId, certs);
+    fillCachedCertifications(deps, userId, certs);
   } else if (!requirements) {
-    requirements = foldRequirements(await requirementsQuery(db).where(eq(equipment.id, equipmentId)).all())[0];
+    requirements = rememberItem(foldRequirements(await itemQuery().all())[0], nowMs);
   } else if (!certifications) {
     certifications = await certificationsQuery(db, userId).all();
-    await writeCachedCertifications(deps, userId, certifications);
+    fillCachedCertifications(deps, userId, certifications);
   }
-  if (requirements) rememberRequirements(requirements, nowMs);
   return { requirements, certifications: certifications ?? [] };
+}
+
+/** Cached only when read from D1: a hit must not refresh its own age. */
+function rememberItem(item: EquipmentRequirements | undefined, nowMs: number): EquipmentRequirements | undefined {
+  if (item) rememberRequirements(item, nowMs);
+  return item;
 }
 
 export interface BulkCheckData {
@@ -172,15 +173,16 @@ export async function loadBulkCheck(
   if (!items && !certifications) {
     const [rows, certs] = await db.batch([itemsQuery(), certificationsQuery(db, userId)]);
     items = foldRequirements(rows);
+    rememberMakerspaceRequirements(makerspaceId, items, nowMs);
     certifications = certs;
-    await writeCachedCertifications(deps, userId, certs);
+    fillCachedCertifications(deps, userId, certs);
   } else if (!items) {
     items = foldRequirements(await itemsQuery().all());
+    rememberMakerspaceRequirements(makerspaceId, items, nowMs);
   } else if (!certifications) {
     certifications = await certificationsQuery(db, userId).all();
-    await writeCachedCertifications(deps, userId, certifications);
+    fillCachedCertifications(deps, userId, certifications);
   }
-  rememberMakerspaceRequirements(makerspaceId, items, nowMs);
   return { items, certifications: certifications ?? [] };
 }
 

@@ -1,7 +1,7 @@
 import { type Decision, decideAccess, type HeldCertification } from "../access/decide";
 import { newEvent } from "../audit/events";
 import { publishDirect } from "../audit/producer";
-import { assertDeviceMayUse, inMakerspace } from "../auth/guards";
+import { assertDeviceMayUse, deviceEquipmentScope, visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { EquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
@@ -21,10 +21,26 @@ export function decide(deps: Deps, item: EquipmentRequirements, certifications: 
 }
 
 export function visibleEquipment(actor: Principal, item: EquipmentRequirements | undefined): EquipmentRequirements {
-  if (!item || !inMakerspace(actor, item.makerspaceId)) {
-    throw new AppError("equipment_not_found", "Equipment not found");
-  }
-  return item;
+  return visibleOr404(actor, item, "equipment_not_found", "Equipment not found");
+}
+
+async function evaluate(
+  deps: Deps,
+  actor: Principal,
+  equipmentId: string,
+  userId: string,
+  consistency: Consistency,
+): Promise<{ item: EquipmentRequirements; result: AccessResult }> {
+  assertDeviceMayUse(actor, equipmentId);
+  const data = await loadSingleCheck(deps, equipmentId, userId, consistency);
+  const item = visibleEquipment(actor, data.requirements);
+  const result = {
+    equipment_id: item.id,
+    equipment_name: item.name,
+    user_id: userId,
+    ...decide(deps, item, data.certifications),
+  };
+  return { item, result };
 }
 
 /** May this member use this machine? No side effects. */
@@ -35,15 +51,7 @@ export async function checkAccess(
   userId: string,
   consistency: Consistency,
 ): Promise<AccessResult> {
-  assertDeviceMayUse(actor, equipmentId);
-  const data = await loadSingleCheck(deps, equipmentId, userId, consistency);
-  const item = visibleEquipment(actor, data.requirements);
-  return {
-    equipment_id: item.id,
-    equipment_name: item.name,
-    user_id: userId,
-    ...decide(deps, item, data.certifications),
-  };
+  return (await evaluate(deps, actor, equipmentId, userId, consistency)).result;
 }
 
 /**
@@ -56,34 +64,42 @@ export async function verifyAccess(
   equipmentId: string,
   userId: string,
 ): Promise<AccessResult> {
-  const result = await checkAccess(deps, actor, equipmentId, userId, "strong");
-  recordVerify(deps, actor, result, { equipment_id: equipmentId });
-  if (!result.can_access) {
-    throw new AppError("insufficient_skills", result.reason, { missing_skills: result.missing_skills });
-  }
+  const { item, result } = await evaluate(deps, actor, equipmentId, userId, "strong");
+  recordVerify(deps, actor, item.makerspaceId, result, { equipment_id: item.id });
+  denyUnlessAllowed(result);
   return result;
 }
 
-/** `access_granted` / `access_denied`, sent to the queue with a direct-insert fallback. */
+type VerifyOutcome = Pick<AccessResult, "can_access" | "reason" | "missing_skills"> & { user_id: string | null };
+
+/**
+ * `access_granted` / `access_denied` for one verify, in the equipment's makerspace whoever the
+ * caller is (a super_admin has none), sent to the queue off the response path.
+ */
 export function recordVerify(
   deps: Deps,
   actor: Principal,
-  result: Pick<AccessResult, "can_access" | "reason" | "missing_skills"> & { user_id: string | null },
+  makerspaceId: string,
+  result: VerifyOutcome,
   metadata: Record<string, unknown> & { equipment_id: string },
-  makerspaceId?: string,
 ): void {
-  const ms = makerspaceId ?? actor.makerspaceId;
-  if (!ms) return;
   publishDirect(deps, [
     newEvent(deps, {
       action: result.can_access ? "access_granted" : "access_denied",
-      makerspaceId: ms,
+      makerspaceId,
       userId: result.user_id,
       performedBy: actor.sub,
       reason: result.reason,
       metadata: { ...metadata, missing_skills: result.missing_skills },
     }),
   ]);
+}
+
+/** A denied verify leaves as 403 `insufficient_skills` with the missing skills (plus `extra`). */
+export function denyUnlessAllowed(result: VerifyOutcome, extra: Record<string, unknown> = {}): void {
+  if (!result.can_access) {
+    throw new AppError("insufficient_skills", result.reason, { missing_skills: result.missing_skills, ...extra });
+  }
 }
 
 /**
@@ -98,7 +114,7 @@ export async function bulkAccess(
   consistency: Consistency,
 ): Promise<BulkAccess> {
   const data = await loadBulkCheck(deps, makerspaceId, userId, consistency);
-  const only = actor.role === "device" && actor.deviceEquipmentIds?.length ? new Set(actor.deviceEquipmentIds) : null;
+  const only = deviceEquipmentScope(actor);
   const items = only ? data.items.filter((item) => only.has(item.id)) : data.items;
   const equipmentAccess = items.map((item) => {
     const d = decide(deps, item, data.certifications);
@@ -125,8 +141,14 @@ export async function bulkAccess(
 }
 
 /** Each item of the makerspace with the skills it requires (`required_level` = the skill's level). */
-export async function equipmentRequirements(deps: Deps, makerspaceId: string): Promise<EquipmentRequirementsList> {
-  const items = await loadMakerspaceRequirements(deps, makerspaceId);
+export async function equipmentRequirements(
+  deps: Deps,
+  actor: Principal,
+  makerspaceId: string,
+): Promise<EquipmentRequirementsList> {
+  const only = deviceEquipmentScope(actor);
+  const all = await loadMakerspaceRequirements(deps, makerspaceId);
+  const items = only ? all.filter((item) => only.has(item.id)) : all;
   return items.map((item) => ({
     equipment_id: item.id,
     equipment_name: item.name,

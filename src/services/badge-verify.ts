@@ -5,7 +5,7 @@ import type { Deps } from "../context";
 import { badges, equipment, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import type { AccessResult } from "../schemas/access";
-import { decide, recordVerify, visibleEquipment } from "./access";
+import { decide, denyUnlessAllowed, recordVerify, visibleEquipment } from "./access";
 import { foldRequirements, requirementsQuery } from "./access-data";
 import { badgeHash } from "./badges";
 
@@ -45,13 +45,11 @@ export async function verifyAccessByBadge(
   const badge = badgeRows[0];
   if (!badge) {
     const denied = { can_access: false, reason: UNKNOWN_BADGE, missing_skills: [], user_id: null };
-    recordVerify(
-      deps,
-      actor,
-      denied,
-      { equipment_id: item.id, via: "badge", uid_last4: badgeUid.slice(-4) },
-      item.makerspaceId,
-    );
+    recordVerify(deps, actor, item.makerspaceId, denied, {
+      equipment_id: item.id,
+      via: "badge",
+      uid_last4: badgeUid.slice(-4),
+    });
     throw new AppError("insufficient_skills", UNKNOWN_BADGE, { missing_skills: [], reason: UNKNOWN_BADGE });
   }
   const result: AccessResult = {
@@ -60,15 +58,11 @@ export async function verifyAccessByBadge(
     user_id: badge.user_id,
     ...decide(deps, item, certs),
   };
-  recordVerify(
-    deps,
-    actor,
-    result,
-    { equipment_id: item.id, via: "badge", badge_id: badge.badge_id },
-    item.makerspaceId,
-  );
-  if (!result.can_access) {
-    throw new AppError("insufficient_skills", result.reason, { missing_skills: result.missing_skills });
-  }
+  recordVerify(deps, actor, item.makerspaceId, result, {
+    equipment_id: item.id,
+    via: "badge",
+    badge_id: badge.badge_id,
+  });
+  denyUnlessAllowed(result);
   return result;
 }

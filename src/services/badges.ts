@@ -7,17 +7,13 @@ import type { Deps } from "../context";
 import { changesOf, isUniqueViolation, runBatch } from "../db/client";
 import { type BadgeRow, badges } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
+import { sha256Hex } from "../lib/hash";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Badge, BadgeCreate, BadgeListQuery, BadgeResolve } from "../schemas/badges";
 
-const encoder = new TextEncoder();
-
 /** SHA-256 (hex) of a normalised UID (`normaliseBadgeUid`): the only form of a UID the service keeps. */
-export async function badgeHash(normalisedUid: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(normalisedUid));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+export const badgeHash = (normalisedUid: string): Promise<string> => sha256Hex(normalisedUid);
 
 function toBadge(row: BadgeRow): Badge {
   return {

@@ -1,7 +1,7 @@
 import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { outboxStatements, publishCommitted } from "../audit/producer";
-import { visibleOr404 } from "../auth/guards";
+import { assertDeviceMayUse, deviceEquipmentScope, visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import { forgetEquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
@@ -47,16 +47,22 @@ function selectEquipment(deps: Deps) {
 }
 
 export async function getEquipment(deps: Deps, actor: Principal, id: string): Promise<Equipment> {
+  assertDeviceMayUse(actor, id);
   const row = await selectEquipment(deps).where(eq(equipment.id, id)).get();
   return toEquipment(visibleOr404(actor, row, "equipment_not_found", "Equipment not found"));
 }
 
+/** The makerspace's equipment; a device registered for some items lists only those. */
 export async function listEquipment(
   deps: Deps,
+  actor: Principal,
   makerspaceId: string | undefined,
   q: EquipmentListQuery,
 ): Promise<Equipment[]> {
   const where: SQL[] = [];
+  const only = deviceEquipmentScope(actor);
+  // One bound parameter for the whole list (D1 allows at most 100 per statement).
+  if (only) where.push(sql`${equipment.id} in (select value from json_each(${JSON.stringify([...only])}))`);
   if (makerspaceId) where.push(eq(equipment.makerspaceId, makerspaceId));
   if (q.status) where.push(eq(equipment.status, q.status));
   const rows = await selectEquipment(deps)

@@ -9,6 +9,7 @@ import { insertWhere, type Statement } from "../db/client";
 import { type SkillRow, skillPrerequisites, skills, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { errorText } from "../lib/logger";
 import { addDays, iso } from "../lib/time";
 
 /** How many times a grant is re-planned after losing an insert race to a concurrent grant. */
@@ -179,7 +180,7 @@ export async function syncCertificationCache(deps: Deps, userId: string): Promis
     await refreshCachedCertifications(deps, userId);
   } catch (err) {
     deps.logger.warn("user-skills cache refresh failed; dropping the entry", {
-      error: err instanceof Error ? err.message : String(err),
+      error: errorText(err),
     });
     try {
       await forgetCachedCertifications(deps, [userId]);

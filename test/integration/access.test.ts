@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearRequirementsCache } from "../../src/cache/equipment-requirements";
 import { userSkillsKey } from "../../src/cache/user-skills";
+import { queueSpy } from "../helpers/audit";
 import {
   type EquipmentFixture,
   makeEquipment,
@@ -102,6 +103,26 @@ describe("equipment access checks", () => {
         token: await admin(),
       });
       expect(res.body).toMatchObject({ can_access: false, missing_skills: ["Laser Safety Certification"] });
+    });
+
+    it("answers from D1 when KV refuses the cache fill (never a 500)", async () => {
+      const kv = new Proxy(env.USER_SKILLS_CACHE, {
+        get(target, prop) {
+          if (prop === "put") {
+            return async () => {
+              throw new Error("KV PUT failed: 429 (injected)");
+            };
+          }
+          const value = Reflect.get(target, prop, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const res = await callJson("GET", path(laserCutter.id, "?user_id=holder&consistency=cached"), {
+        token: await admin(),
+        env: { ...env, USER_SKILLS_CACHE: kv } as Env,
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ can_access: true });
     });
 
     it("opens equipment with no linked skills to everyone", async () => {
@@ -263,6 +284,18 @@ describe("equipment access checks", () => {
         ["access_denied", "half"],
         ["access_granted", "holder"],
       ]);
+    });
+
+    it("audits a super_admin's verify in the equipment's makerspace", async () => {
+      const spy = queueSpy();
+      const res = await callJson("POST", verify(laserCutter.id), {
+        token: await superAdmin("root-9"),
+        body: { user_id: "holder" },
+        env: spy.env,
+      });
+      expect(res.status).toBe(200);
+      expect(spy.sent).toHaveLength(1);
+      expect(spy.sent[0]).toMatchObject({ action: "access_granted", makerspace_id: "ms-1", performed_by: "root-9" });
     });
 
     it("is refused to members, and validates the body", async () => {

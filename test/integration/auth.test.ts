@@ -45,6 +45,14 @@ describe("401 unauthorized (with WWW-Authenticate: Bearer)", () => {
     expectUnauthorized(await get(`Bearer ${await token({ secret: "some-other-secret-0123456789abcdef" })}`));
   });
 
+  it("a token verified (and remembered) under one secret is refused after the secret changes", async () => {
+    const t = await token();
+    expect((await get(`Bearer ${t}`)).status).toBe(200);
+    const rotated = envWith({ JWT_SECRET_KEY: "a-rotated-secret-0123456789abcdef" });
+    const res = await callJson("GET", "/api/v1/skills", { headers: { authorization: `Bearer ${t}` }, env: rotated });
+    expectUnauthorized(res);
+  });
+
   it("a tampered payload", async () => {
     const [h, , s] = (await token({ role: "member" })).split(".");
     const forged = `${h}.${b64url({ ...validClaims(), role: "super_admin" })}.${s}`;

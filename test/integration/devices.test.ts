@@ -274,6 +274,18 @@ describe("devices", () => {
       );
     });
 
+    it("a device limited to some equipment reads only those items", async () => {
+      const { token: t } = await registerDevice({ equipment_ids: [laser.id] });
+      const list = await callJson<{ id: string }[]>("GET", "/api/v1/equipment", { token: t });
+      expect(list.body.map((e) => e.id)).toEqual([laser.id]);
+      expect((await callJson("GET", `/api/v1/equipment/${laser.id}`, { token: t })).status).toBe(200);
+      expectError(await callJson("GET", `/api/v1/equipment/${mill.id}`, { token: t }), 403, "forbidden");
+      const reqs = await callJson<{ equipment_id: string }[]>("GET", "/api/v1/skills/equipment-requirements", {
+        token: t,
+      });
+      expect(reqs.body.map((e) => e.equipment_id)).toEqual([laser.id]);
+    });
+
     it("a device acts only for its own makerspace", async () => {
       const { token: t } = await registerDevice();
       expectError(
