@@ -58,6 +58,19 @@ export async function assertPrerequisitesMet(deps: Deps, userId: string, skillId
   }
 }
 
+/**
+ * The grant rules as SQL, evaluated inside the write's batch: the skill is still active and the
+ * user still holds every prerequisite certified and unexpired. A prerequisite revoked (or the
+ * skill archived) between the checks above and the batch therefore stops the grant.
+ */
+function grantPreconditions(skillId: string, userId: string, nowIso: string): SQL {
+  return sql`(exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active')
+    and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
+      and not exists (select 1 from user_skills u where u.user_id = ${userId}
+        and u.skill_id = p.prerequisite_id and u.status = 'certified'
+        and (u.expires_at is null or u.expires_at > ${nowIso}))))`;
+}
+
 export interface GrantInput {
   userId: string;
   status: "certified" | "pending";
@@ -84,17 +97,20 @@ export interface GrantPlan {
 
 /**
  * Plans the upsert on (user_id, skill_id): an insert when the user has no row for the skill
- * (201), else an update of that row (a renewal, 200). Everything is conditional on `guard`, so a
- * caller can tie the grant to another state change in the same batch (an approval). An insert
- * that loses a race to a concurrent grant changes nothing and `applied` stays false: re-plan.
+ * (201), else an update of that row (a renewal, 200). Everything is conditional on the grant
+ * rules (`grantPreconditions`) and on `callerGuard`, so a caller can tie the grant to another
+ * state change in the same batch (an approval). When nothing applied — an insert that lost a race
+ * to a concurrent grant, or a rule that stopped holding — callers check the rules again (which
+ * then answer 409) and re-plan.
  */
-export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, guard: SQL): Promise<GrantPlan> {
+export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, callerGuard: SQL): Promise<GrantPlan> {
   const existing = await deps.db
     .select({ id: userSkills.id })
     .from(userSkills)
     .where(and(eq(userSkills.userId, input.userId), eq(userSkills.skillId, skill.id)))
     .get();
   const at = iso(deps.now);
+  const guard = sql`(${callerGuard}) and ${grantPreconditions(skill.id, input.userId, at)}`;
   const certified = input.status === "certified";
   const expiresAt = certified
     ? (input.expiresAt ?? iso(addDays(deps.now, deps.config.SKILL_CERTIFICATION_EXPIRY_DAYS)))

@@ -67,9 +67,9 @@ export async function reviewRequest(
     return (await requestById(deps, id)) as SkillRequest;
   }
 
-  const skill = await grantableSkill(deps, actor, row.skillId);
-  await assertPrerequisitesMet(deps, row.userId, skill.id);
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
+    const skill = await grantableSkill(deps, actor, row.skillId);
+    await assertPrerequisitesMet(deps, row.userId, skill.id);
     const plan = await planGrant(
       deps,
       skill,

@@ -130,8 +130,9 @@ export async function createRequest(deps: Deps, actor: Principal, body: RequestC
   const pending = await pendingRequestId(deps, userId, skill.id);
   if (pending) throw conflict(pending);
 
-  if (deps.config.SKILL_REQUEST_AUTO_APPROVE && (await missingPrerequisites(deps, userId, skill.id)).length === 0) {
-    return autoApprove(deps, actor, skill, userId, body);
+  if (deps.config.SKILL_REQUEST_AUTO_APPROVE) {
+    const approved = await autoApprove(deps, actor, skill, userId, body);
+    if (approved) return approved;
   }
 
   const id = newId("req");
@@ -165,17 +166,22 @@ export async function createRequest(deps: Deps, actor: Principal, body: RequestC
   return (await requestById(deps, id)) as SkillRequest;
 }
 
-/** The request is written approved, in the same batch as the grant and only if the grant applied. */
+/**
+ * The request is written approved, in the same batch as the grant and only if the grant applied.
+ * Returns null when the prerequisites are not met (now, or by the time the batch ran): the
+ * request is then filed pending like any other.
+ */
 async function autoApprove(
   deps: Deps,
   actor: Principal,
   skill: SkillRow,
   userId: string,
   body: RequestCreate,
-): Promise<SkillRequest> {
+): Promise<SkillRequest | null> {
   const id = newId("req");
   const at = iso(deps.now);
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
+    if ((await missingPrerequisites(deps, userId, skill.id)).length > 0) return null;
     const grant = { userId, status: "certified" as const, certifiedBy: AUTO_APPROVER, requestId: id };
     const plan = await planGrant(deps, skill, grant, ALWAYS);
     const fields = { makerspaceId: skill.makerspaceId, userId, skillId: skill.id };

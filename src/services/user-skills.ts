@@ -177,9 +177,9 @@ export async function grantSkill(
   actor: Principal,
   body: UserSkillGrant,
 ): Promise<{ userSkill: UserSkill; created: boolean }> {
-  const skill = await grantableSkill(deps, actor, body.skill_id);
-  await assertPrerequisitesMet(deps, body.user_id, skill.id);
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
+    const skill = await grantableSkill(deps, actor, body.skill_id);
+    await assertPrerequisitesMet(deps, body.user_id, skill.id);
     const plan = await planGrant(
       deps,
       skill,
