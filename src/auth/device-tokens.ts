@@ -35,14 +35,18 @@ function accepts(record: DeviceAuthRecord, p: Principal): boolean {
  * pass unchanged, for local use.
  *
  * The row comes from a per-isolate cache (≤ 30 s old). A cached row that does not accept the
- * token is re-read once before rejecting, so a token rotated in another isolate works at once;
- * a revoked device is rejected from the cache (revocation is final).
+ * token is re-read before rejecting, at most once a second, so a token rotated in another isolate
+ * works within a second while a controller still sending its old token costs no D1 query per
+ * request; a revoked device is rejected from the cache (revocation is final).
  */
+const REREAD_AFTER_MS = 1_000;
+
 export async function checkDeviceToken(deps: Deps, p: Principal): Promise<Principal> {
   if (p.role !== "device" || !p.jti) return p;
   const hit = cachedDevice(p.sub, deps.now.getTime());
   let record = hit ? hit.value : await loadDevice(deps, p.sub);
-  if (hit && record && !accepts(record, p) && record.status === "active") record = await loadDevice(deps, p.sub);
+  const stale = hit !== undefined && deps.now.getTime() - hit.storedAt > REREAD_AFTER_MS;
+  if (stale && record && !accepts(record, p) && record.status === "active") record = await loadDevice(deps, p.sub);
   if (!record) return p;
   if (!accepts(record, p)) throw new AppError("unauthorized", "Device token has been revoked or replaced");
   return { ...p, deviceKind: record.kind, deviceEquipmentIds: record.equipmentIds };

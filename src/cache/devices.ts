@@ -21,14 +21,17 @@ const MAX_ENTRIES = 1_000;
 const entries = new Map<string, { value: DeviceAuthRecord | null; storedAt: number }>();
 
 /** `undefined` on a miss; `{ value: null }` when the device is known not to exist. */
-export function cachedDevice(id: string, nowMs: number): { value: DeviceAuthRecord | null } | undefined {
+export function cachedDevice(
+  id: string,
+  nowMs: number,
+): { value: DeviceAuthRecord | null; storedAt: number } | undefined {
   const hit = entries.get(id);
   if (!hit) return undefined;
   if (nowMs - hit.storedAt > DEVICE_CACHE_MAX_AGE_MS || nowMs < hit.storedAt) {
     entries.delete(id);
     return undefined;
   }
-  return { value: hit.value };
+  return { value: hit.value, storedAt: hit.storedAt };
 }
 
 export function rememberDevice(id: string, value: DeviceAuthRecord | null, nowMs: number): void {

@@ -23,7 +23,7 @@ describe("device token cache", () => {
   it("keeps an entry for at most 30 s, so a change elsewhere is seen within 60 s", () => {
     expect(DEVICE_CACHE_MAX_AGE_MS).toBeLessThanOrEqual(30_000);
     rememberDevice("dev_1", record, 1_000);
-    expect(cachedDevice("dev_1", 1_000 + DEVICE_CACHE_MAX_AGE_MS)).toEqual({ value: record });
+    expect(cachedDevice("dev_1", 1_000 + DEVICE_CACHE_MAX_AGE_MS)).toMatchObject({ value: record });
     expect(cachedDevice("dev_1", 1_001 + DEVICE_CACHE_MAX_AGE_MS)).toBeUndefined();
     // Gone for good once expired.
     expect(cachedDevice("dev_1", 1_000)).toBeUndefined();
@@ -31,7 +31,7 @@ describe("device token cache", () => {
 
   it("remembers that a device does not exist, distinct from a miss", () => {
     rememberDevice("adhoc", null, 0);
-    expect(cachedDevice("adhoc", 10)).toEqual({ value: null });
+    expect(cachedDevice("adhoc", 10)).toMatchObject({ value: null });
     expect(cachedDevice("other", 10)).toBeUndefined();
   });
 
@@ -46,6 +46,6 @@ describe("device token cache", () => {
   it("is bounded: the oldest entry is evicted first", () => {
     for (let i = 0; i < 1_001; i++) rememberDevice(`dev_${i}`, null, 0);
     expect(cachedDevice("dev_0", 0)).toBeUndefined();
-    expect(cachedDevice("dev_1000", 0)).toEqual({ value: null });
+    expect(cachedDevice("dev_1000", 0)).toMatchObject({ value: null });
   });
 });
