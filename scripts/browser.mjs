@@ -3,11 +3,10 @@
 // idle reset leaving nothing of the member behind, error messages; portrait and landscape.
 // Installs nothing: .ci/run installs chromium when it is missing.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { api, startServer } from "./lib/client.mjs";
+import { api, freePort, startServer } from "./lib/client.mjs";
 import { seedKiosk } from "./lib/kiosk-seed.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -39,17 +38,6 @@ if (!existsSync(CHROMIUM)) {
   console.error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium" (.ci/run does this).`);
   failed++;
   finish(1);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 let server;

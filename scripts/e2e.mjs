@@ -2,23 +2,11 @@
 // Queues on a fresh persistence directory), driven over HTTP only. Writes test-results/e2e.json
 // (counted by .ci/run) and ends with "N passed, M failed".
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { startServer } from "./lib/client.mjs";
+import { freePort, startServer } from "./lib/client.mjs";
 import { designCases } from "./lib/e2e-design.mjs";
 import { clients, readmeCases } from "./lib/e2e-readme.mjs";
 
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 240_000);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const results = [];
 let server;

@@ -2,24 +2,12 @@
 // Worker on Miniflare, fresh state): online answers, then the server is stopped and the offline
 // answers and the fail-secure cut-over at `valid_until` are checked on the controller's clock.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { api, mintToken, startServer } from "../../scripts/lib/client.mjs";
+import { api, freePort, mintToken, startServer } from "../../scripts/lib/client.mjs";
 import { Controller, normaliseUid, sha256Hex } from "./controller.mjs";
 
 const TTL_SECONDS = 7200;
 const HOUR = 3_600_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function check(res, status) {
   assert.equal(res.status, status, JSON.stringify(res.body));

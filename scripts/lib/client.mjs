@@ -1,6 +1,7 @@
 // Small HTTP helpers shared by the bench, soak and e2e scripts (loopback only).
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
@@ -37,6 +38,18 @@ export function api(baseUrl, token) {
     }
     return { status: res.status, body: json, headers: res.headers };
   };
+}
+
+/** A free TCP port on 127.0.0.1, for a server a script starts. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export async function waitForHealth(baseUrl, timeoutMs = 90_000) {

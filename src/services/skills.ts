@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { outboxStatements, publishCommitted } from "../audit/producer";
-import { inMakerspace, visibleOr404 } from "../auth/guards";
+import { visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import { forgetEquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
@@ -233,7 +233,6 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
 export async function updateSkill(deps: Deps, actor: Principal, id: string, input: SkillUpdate): Promise<Skill> {
   const current = await getSkill(deps, actor, id);
   const ms = current.makerspace_id;
-  if (!inMakerspace(actor, ms)) throw new AppError("skill_not_found", "Skill not found");
   await assertLinksExist(deps, ms, input.prerequisite_ids, input.equipment_ids);
   if (input.name !== undefined) await assertNameFree(deps, ms, input.name, id);
   if (input.prerequisite_ids) await assertNoCycle(deps, ms, id, input.prerequisite_ids);
