@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, isNull, or, type SQL } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
-import { isAdmin, isKioskDevice } from "../auth/guards";
+import { assertMayRead, assertRowReadable, isAdmin, isKioskDevice, readerScope } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, insertWhere, isUniqueViolation, runBatch } from "../db/client";
@@ -18,7 +18,6 @@ import {
   planGrant,
   syncCertificationCache,
 } from "./grants";
-import { assertMayRead, assertRowReadable, readerScope } from "./user-skills";
 
 /** `reviewed_by` / `certified_by` of requests approved by SKILL_REQUEST_AUTO_APPROVE. */
 export const AUTO_APPROVER = "system:auto-approve";

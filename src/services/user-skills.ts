@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, ne, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
-import { inMakerspace, isAdmin, isKioskDevice, scopeMakerspace } from "../auth/guards";
+import { assertMayRead, assertRowReadable, inMakerspace, readerScope } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, runBatch } from "../db/client";
 import { skills, userSkills } from "../db/schema";
-import { AppError, type ErrorType } from "../lib/errors";
+import { AppError } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
 import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } from "../schemas/user-skills";
 import {
@@ -17,45 +17,6 @@ import {
   planGrant,
   syncCertificationCache,
 } from "./grants";
-
-/**
- * Who may read certifications and requests, and whose: admins and kiosk devices any user of their
- * makerspace; members only their own (naming another user is 403); other devices nothing.
- * Returns the user to filter on (undefined = every user) and the makerspace scope.
- */
-export function readerScope(
-  actor: Principal,
-  q: { user_id?: string; makerspace_id?: string },
-): { userId: string | undefined; makerspaceId: string | undefined } {
-  if (actor.role === "member") {
-    if (q.user_id !== undefined && q.user_id !== actor.sub) {
-      throw new AppError("forbidden", "Members may only read their own records");
-    }
-    return { userId: actor.sub, makerspaceId: scopeMakerspace(actor, q.makerspace_id) };
-  }
-  if (!isAdmin(actor) && !isKioskDevice(actor)) throw new AppError("forbidden", "Not allowed for this role");
-  return { userId: q.user_id, makerspaceId: scopeMakerspace(actor, q.makerspace_id) };
-}
-
-/** Role check before any lookup by id, so a door controller learns nothing about ids. */
-export function assertMayRead(actor: Principal): void {
-  if (actor.role !== "member" && !isAdmin(actor) && !isKioskDevice(actor)) {
-    throw new AppError("forbidden", "Not allowed for this role");
-  }
-}
-
-/** Another makerspace's row is 404; a member asking for another member's row is 403. */
-export function assertRowReadable(
-  actor: Principal,
-  row: { userId: string; makerspaceId: string } | undefined,
-  type: ErrorType,
-  detail: string,
-): void {
-  if (!row || !inMakerspace(actor, row.makerspaceId)) throw new AppError(type, detail);
-  if (actor.role === "member" && row.userId !== actor.sub) {
-    throw new AppError("forbidden", "Members may only read their own records");
-  }
-}
 
 /** A certified row whose `expires_at` has passed reads as `expired`, whatever the cron has done. */
 function effectiveStatus(nowIso: string): SQL<UserSkillStatus> {
