@@ -187,6 +187,22 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
 }
 
 /**
+ * One grant attempt's plan, after the rules are checked afresh (409s come from here): callers
+ * loop on this, since a plan whose batch did not apply is re-checked and re-planned.
+ */
+export async function checkedGrantPlan(
+  deps: Deps,
+  actor: Principal,
+  skillId: string,
+  input: GrantInput,
+  guard: SQL,
+): Promise<GrantPlan> {
+  const skill = await grantableSkill(deps, actor, skillId);
+  await assertPrerequisitesMet(deps, input.userId, skill.id);
+  return planGrant(deps, skill, input, guard);
+}
+
+/**
  * After a certification change has committed and before the response returns: rewrite the
  * user's KV entry from D1. Should that fail, the entry is dropped (the next check rebuilds it from
  * D1); a KV outage is logged, not turned into an error for a change that has already happened.

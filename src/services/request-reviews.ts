@@ -9,13 +9,7 @@ import { skillRequests } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { iso } from "../lib/time";
 import type { RequestReview, SkillRequest } from "../schemas/requests";
-import {
-  assertPrerequisitesMet,
-  grantableSkill,
-  MAX_GRANT_ATTEMPTS,
-  planGrant,
-  syncCertificationCache,
-} from "./grants";
+import { checkedGrantPlan, MAX_GRANT_ATTEMPTS, syncCertificationCache } from "./grants";
 import { requestById } from "./requests";
 
 /**
@@ -68,11 +62,10 @@ export async function reviewRequest(
   }
 
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
-    const skill = await grantableSkill(deps, actor, row.skillId);
-    await assertPrerequisitesMet(deps, row.userId, skill.id);
-    const plan = await planGrant(
+    const plan = await checkedGrantPlan(
       deps,
-      skill,
+      actor,
+      row.skillId,
       {
         userId: row.userId,
         status: "certified",

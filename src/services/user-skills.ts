@@ -9,14 +9,7 @@ import { skills, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
 import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } from "../schemas/user-skills";
-import {
-  ALWAYS,
-  assertPrerequisitesMet,
-  grantableSkill,
-  MAX_GRANT_ATTEMPTS,
-  planGrant,
-  syncCertificationCache,
-} from "./grants";
+import { ALWAYS, checkedGrantPlan, MAX_GRANT_ATTEMPTS, syncCertificationCache } from "./grants";
 
 /** A certified row whose `expires_at` has passed reads as `expired`, whatever the cron has done. */
 function effectiveStatus(nowIso: string): SQL<UserSkillStatus> {
@@ -139,11 +132,10 @@ export async function grantSkill(
   body: UserSkillGrant,
 ): Promise<{ userSkill: UserSkill; created: boolean }> {
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
-    const skill = await grantableSkill(deps, actor, body.skill_id);
-    await assertPrerequisitesMet(deps, body.user_id, skill.id);
-    const plan = await planGrant(
+    const plan = await checkedGrantPlan(
       deps,
-      skill,
+      actor,
+      body.skill_id,
       {
         userId: body.user_id,
         status: body.status,

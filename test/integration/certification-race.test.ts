@@ -3,40 +3,23 @@ import { describe, expect, it } from "vitest";
 import { expectError } from "../helpers/assertions";
 import { auditFor, createRequest, grant, review, uniqueUser, userSkillRows } from "../helpers/certifications";
 import { makeSkill } from "../helpers/factories";
-import { envWith } from "../helpers/http";
+import { envBeforeNextBatch } from "../helpers/interleave";
 import { admin, member } from "../helpers/tokens";
 
 const actionsOf = async (user: string) => (await auditFor(user)).map((e) => e.action).sort();
 
-/**
- * The real D1 binding, with a competing certification inserted just before the first batch the
- * Worker sends: the interleaving that two racing requests produce, made deterministic.
- */
+/** A competing certification inserted just before the Worker's first batch. */
 function envWithCompetingGrant(userId: string, skillId: string, competingId: string): Env {
-  let fired = false;
-  const db = new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          if (!fired) {
-            fired = true;
-            const now = new Date().toISOString();
-            await target
-              .prepare(
-                `insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at, expires_at,
-                   certified_by, created_at, updated_at) values (?, ?, ?, 'ms-1', 'revoked', ?, null, 'rival', ?, ?)`,
-              )
-              .bind(competingId, userId, skillId, now, now, now)
-              .run();
-          }
-          return target.batch(statements);
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { ...envWith({}), DB: db } as Env;
+  const now = new Date().toISOString();
+  return envBeforeNextBatch((db) =>
+    db
+      .prepare(
+        `insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at, expires_at,
+           certified_by, created_at, updated_at) values (?, ?, ?, 'ms-1', 'revoked', ?, null, 'rival', ?, ?)`,
+      )
+      .bind(competingId, userId, skillId, now, now, now)
+      .run(),
+  );
 }
 
 describe("racing reviews and grants", () => {

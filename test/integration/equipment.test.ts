@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectValidation } from "../helpers/assertions";
+import { ISO_MS } from "../helpers/certifications";
 import { makeEquipment, makeSkill, uniqueName } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { admin } from "../helpers/tokens";
-
-const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 interface EquipmentBody {
   id: string;

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { makeSkill, seedCertification } from "../helpers/factories";
 import { callJson } from "../helpers/http";
+import { envBeforeNextBatch } from "../helpers/interleave";
 import { admin } from "../helpers/tokens";
 
 /**
@@ -9,26 +10,7 @@ import { admin } from "../helpers/tokens";
  * prerequisite revoked (or the skill archived) between the check and the batch stops the grant.
  */
 describe("grant rules re-checked inside the write", () => {
-  /** The test env whose next D1 batch first runs `sql` (a concurrent change landing in between). */
-  function envChangingBeforeNextBatch(sql: string): Env {
-    let fired = false;
-    const db = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            if (!fired) {
-              fired = true;
-              await target.prepare(sql).run();
-            }
-            return target.batch(statements);
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    return { ...env, DB: db } as Env;
-  }
+  const envChangingBeforeNextBatch = (sql: string) => envBeforeNextBatch((db) => db.prepare(sql).run());
 
   it("a prerequisite revoked just before the batch: 409 prerequisites_not_met, nothing granted", async () => {
     const base = await makeSkill({ name: "Race Base Safety" });

@@ -1,23 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Skill } from "../../src/schemas/skills";
 import { expectError, expectValidation } from "../helpers/assertions";
 import { makeEquipment, makeSkill } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { admin } from "../helpers/tokens";
 
-interface SkillBody {
-  id: string;
-  name: string;
-  category: string;
-  level: string;
-  description: string | null;
-  status: string;
-  makerspace_id: string;
-  prerequisite_ids: string[];
-  equipment_ids: string[];
-  created_at: string;
-  updated_at: string;
-}
+type SkillBody = Skill;
 
 async function put(id: string, body: unknown, path = `/api/v1/skills/${id}`) {
   return callJson<SkillBody>("PUT", path, { token: await admin(), body });

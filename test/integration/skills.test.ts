@@ -1,24 +1,12 @@
 import { describe, expect, it } from "vitest";
+import type { Skill } from "../../src/schemas/skills";
 import { expectError, expectValidation } from "../helpers/assertions";
+import { ISO_MS } from "../helpers/certifications";
 import { makeEquipment, makeSkill, uniqueName } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { admin } from "../helpers/tokens";
 
-const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-interface SkillBody {
-  id: string;
-  name: string;
-  category: string;
-  level: string;
-  description: string | null;
-  status: string;
-  makerspace_id: string;
-  prerequisite_ids: string[];
-  equipment_ids: string[];
-  created_at: string;
-  updated_at: string;
-}
+type SkillBody = Skill;
 
 async function create(body: Record<string, unknown>, makerspace = "ms-1") {
   return callJson<SkillBody>("POST", "/api/v1/skills/", { token: await admin(makerspace), body });
