@@ -37,8 +37,12 @@ export function buildOpenApiDocument(docs: RouteDoc[]): Record<string, unknown> 
     for (const [status, r] of Object.entries(d.responses)) {
       responses[status] = {
         description: r.description,
-        ...(r.schema
-          ? { content: { [r.contentType ?? "application/json"]: { schema: jsonSchema(r.schema, "output") } } }
+        ...(r.schema || r.contentType
+          ? {
+              content: {
+                [r.contentType ?? "application/json"]: r.schema ? { schema: jsonSchema(r.schema, "output") } : {},
+              },
+            }
           : {}),
       };
     }

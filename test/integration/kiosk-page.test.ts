@@ -53,11 +53,15 @@ describe("GET /kiosk", () => {
 
   it("is listed in /openapi.json as an unauthenticated HTML page", async () => {
     const doc = await callJson<{
-      paths: Record<string, { get?: { security?: unknown[]; responses: Record<string, { description: string }> } }>;
+      paths: Record<
+        string,
+        { get?: { security?: unknown[]; responses: Record<string, { description: string; content?: object }> } }
+      >;
     }>("GET", "/openapi.json");
     const op = doc.body.paths["/kiosk"]?.get;
     expect(op).toBeDefined();
     expect(op?.security).toEqual([]);
     expect(op?.responses["200"]?.description).toBe("HTML page");
+    expect(Object.keys(op?.responses["200"]?.content ?? {})).toEqual(["text/html"]);
   });
 });
