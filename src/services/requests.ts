@@ -96,6 +96,20 @@ async function pendingRequestId(deps: Deps, userId: string, skillId: string): Pr
   return row?.id;
 }
 
+/** The fields every new request row has, whatever its status. */
+function requestRow(id: string, userId: string, skill: SkillRow, body: RequestCreate, at: string) {
+  return {
+    id,
+    userId,
+    skillId: skill.id,
+    makerspaceId: skill.makerspaceId,
+    reason: body.reason ?? null,
+    notes: body.notes ?? null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
 function conflict(existingId: string | undefined): AppError {
   return new AppError("request_conflict", "A pending request already exists for this user and skill", {
     existing_request_id: existingId ?? null,
@@ -145,17 +159,7 @@ export async function createRequest(deps: Deps, actor: Principal, body: RequestC
     metadata: { request_id: id },
   });
   await runBatch(deps.db, [
-    deps.db.insert(skillRequests).values({
-      id,
-      userId,
-      skillId: skill.id,
-      makerspaceId: skill.makerspaceId,
-      status: "pending",
-      reason: body.reason ?? null,
-      notes: body.notes ?? null,
-      createdAt: nowIso,
-      updatedAt: nowIso,
-    }),
+    deps.db.insert(skillRequests).values({ ...requestRow(id, userId, skill, body, nowIso), status: "pending" }),
     ...outboxStatements(deps.db, [event]),
   ]).catch(async (err: unknown) => {
     if (isUniqueViolation(err)) throw conflict(await pendingRequestId(deps, userId, skill.id));
@@ -202,19 +206,7 @@ async function autoApprove(
       insertWhere(
         deps.db,
         skillRequests,
-        {
-          id,
-          userId,
-          skillId: skill.id,
-          makerspaceId: skill.makerspaceId,
-          status: "approved",
-          reason: body.reason ?? null,
-          notes: body.notes ?? null,
-          reviewedBy: AUTO_APPROVER,
-          reviewedAt: at,
-          createdAt: at,
-          updatedAt: at,
-        },
+        { ...requestRow(id, userId, skill, body, at), status: "approved", reviewedBy: AUTO_APPROVER, reviewedAt: at },
         plan.applied,
       ),
       guardedOutboxStatement(deps.db, created, plan.applied),
