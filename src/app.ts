@@ -1,50 +1,44 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { loadConfig } from "./config";
 import type { AppEnv } from "./context";
-import { AppError } from "./lib/errors";
+import { AppError, validationError } from "./lib/errors";
+import { toFieldErrors } from "./lib/validate";
+import { enforceScope } from "./middleware/authorize";
 import { authenticate } from "./middleware/auth";
 import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext, requestDeps } from "./middleware/request-context";
-import type { RouteDoc } from "./openapi/registry";
-import { accessDocs, accessRoutes, requirementsRoutes } from "./routes/access";
-import { allowlistDocs, allowlistRoutes, jwksRoutes } from "./routes/allowlists";
-import { auditLogDocs, auditLogRoutes } from "./routes/audit-logs";
-import { badgeDocs, badgeRoutes } from "./routes/badges";
-import { deviceDocs, deviceRoutes } from "./routes/devices";
-import { equipmentDocs, equipmentRoutes } from "./routes/equipment";
-import { kioskDocs, kioskRoutes } from "./routes/kiosk";
-import { requestDocs, requestRoutes } from "./routes/requests";
-import { skillDocs, skillRoutes } from "./routes/skills";
-import { systemDocs, systemRoutes } from "./routes/system";
-import { userSkillDocs, userSkillRoutes } from "./routes/user-skills";
+import { accessRoutes, requirementsRoutes } from "./routes/access";
+import { allowlistRoutes, jwksRoutes } from "./routes/allowlists";
+import { auditLogRoutes } from "./routes/audit-logs";
+import { badgeRoutes } from "./routes/badges";
+import { deviceRoutes } from "./routes/devices";
+import { equipmentRoutes } from "./routes/equipment";
+import { kioskRoutes } from "./routes/kiosk";
+import { requestRoutes } from "./routes/requests";
+import { skillRoutes } from "./routes/skills";
+import { systemRoutes } from "./routes/system";
+import { userSkillRoutes } from "./routes/user-skills";
 
 export const MAX_BODY_BYTES = 64 * 1024;
-
-/** Every documented route; `/openapi.json` is built from this list. */
-export const routeDocs: RouteDoc[] = [
-  ...systemDocs,
-  ...kioskDocs,
-  ...skillDocs,
-  ...equipmentDocs,
-  ...accessDocs,
-  ...auditLogDocs,
-  ...userSkillDocs,
-  ...requestDocs,
-  ...deviceDocs,
-  ...badgeDocs,
-  ...allowlistDocs,
-];
 
 /**
  * The HTTP app. Routes are matched with and without a trailing slash (`strict: false`).
  * Sub-apps under `/api/v1/skills/…` with fixed names are mounted before the skills app, whose
  * `/:id` would otherwise capture them.
  */
-export function buildApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>({ strict: false });
+export function buildApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    strict: false,
+    // Every route's validation ends here: failures leave as 422 through onError, and each
+    // validated part of the request is checked against the route's declared scope.
+    defaultHook: (result, c) => {
+      if (!result.success) throw validationError(toFieldErrors(result.error));
+      enforceScope(c, result.target, result.data);
+    },
+  });
   app.use("*", requestContext);
   app.use(
     "/api/*",
@@ -73,10 +67,7 @@ export function buildApp(): Hono<AppEnv> {
   app.use("/api/*", jsonBody);
   app.use("*", fixedPathMethods(app));
 
-  app.route(
-    "/",
-    systemRoutes(() => routeDocs),
-  );
+  app.route("/", systemRoutes(() => app));
   app.route("/kiosk", kioskRoutes);
   app.route("/", jwksRoutes);
   app.route("/api/v1/devices", deviceRoutes);
@@ -94,5 +85,7 @@ export function buildApp(): Hono<AppEnv> {
   app.notFound(notFoundOrMethodNotAllowed(app));
   return app;
 }
+
+export type App = ReturnType<typeof buildApp>;
 
 export const app = buildApp();

@@ -1,3 +1,4 @@
+import type { Access } from "./auth/access";
 import type { Principal } from "./auth/principal";
 import type { Config } from "./config";
 import type { Db } from "./db/client";
@@ -24,6 +25,8 @@ export interface AppVariables {
   logger: Logger;
   deps: Deps;
   principal: Principal;
+  /** The matched route's declared access (set by the authorize middleware). */
+  access: Access;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

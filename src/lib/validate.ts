@@ -6,10 +6,14 @@ import { type FieldError, validationError } from "./errors";
 
 /** zod issues → the contract's `errors: [{ path, message }]`. */
 export function toFieldErrors(error: $ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)",
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    // An unknown field is named by its own path, so a typo (`equipmentids`) points at itself.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...at, key].join("."), message: "is not a known field" }));
+    }
+    return [{ path: at.length > 0 ? at.join(".") : "(root)", message: issue.message }];
+  });
 }
 
 /**

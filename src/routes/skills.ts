@@ -1,70 +1,68 @@
-import { Hono } from "hono";
-import { assertMakerspace, scopeMakerspace } from "../auth/guards";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ADMINS, EVERY_ROLE } from "../auth/access";
+import { scopeMakerspace } from "../auth/guards";
 import type { AppEnv } from "../context";
-import { validate } from "../lib/validate";
-import { adminOnly } from "../middleware/auth";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
 import { IdParamSchema } from "../schemas/common";
 import { SkillCreateSchema, SkillListQuerySchema, SkillSchema, SkillUpdateSchema } from "../schemas/skills";
 import { createSkill, getSkill, listSkills, updateSkill } from "../services/skills";
+import { jsonBody, jsonContent } from "./content";
 
-export const skillRoutes = new Hono<AppEnv>()
-  .post("/", adminOnly, validate("json", SkillCreateSchema), async (c) => {
-    const actor = c.get("principal");
-    const body = c.req.valid("json");
-    assertMakerspace(actor, body.makerspace_id);
-    return c.json(await createSkill(c.get("deps"), actor, body), 201);
-  })
-  .get("/", validate("query", SkillListQuerySchema), async (c) => {
-    const actor = c.get("principal");
+const tags = ["Skills"];
+
+const create = apiRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create a skill",
+  access: { callers: ADMINS, scope: ["makerspace"] },
+  request: { body: jsonBody(SkillCreateSchema) },
+  responses: { 201: jsonContent(SkillSchema, "The new skill") },
+  errors: ["skill_conflict", "prerequisite_cycle"],
+});
+
+const list = apiRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List skills (ordered by name, ignoring case)",
+  access: { callers: EVERY_ROLE, scope: ["makerspace"] },
+  request: { query: SkillListQuerySchema },
+  responses: { 200: jsonContent(SkillSchema.array(), "Skills") },
+});
+
+const get = apiRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get a skill",
+  access: { callers: EVERY_ROLE, scope: ["makerspace"] },
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(SkillSchema, "The skill") },
+  errors: ["skill_not_found"],
+});
+
+const update = apiRoute({
+  method: "put",
+  path: "/{id}",
+  tags,
+  summary: "Update a skill (partial; link lists replace the sets)",
+  access: { callers: ADMINS, scope: ["makerspace"] },
+  request: { params: IdParamSchema, body: jsonBody(SkillUpdateSchema) },
+  responses: { 200: jsonContent(SkillSchema, "The updated skill") },
+  errors: ["skill_not_found", "skill_conflict", "prerequisite_cycle"],
+});
+
+/** Mounted at /api/v1/skills. */
+export const skillRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(create, async (c) => c.json(await createSkill(c.get("deps"), c.get("principal"), c.req.valid("json")), 201))
+  .openapi(list, async (c) => {
     const query = c.req.valid("query");
-    return c.json(await listSkills(c.get("deps"), scopeMakerspace(actor, query.makerspace_id), query));
+    const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
+    return c.json(await listSkills(c.get("deps"), makerspaceId, query), 200);
   })
-  .get("/:id", validate("param", IdParamSchema), async (c) => {
-    return c.json(await getSkill(c.get("deps"), c.get("principal"), c.req.valid("param").id));
-  })
-  .put("/:id", adminOnly, validate("param", IdParamSchema), validate("json", SkillUpdateSchema), async (c) => {
-    const actor = c.get("principal");
-    return c.json(await updateSkill(c.get("deps"), actor, c.req.valid("param").id, c.req.valid("json")));
+  .openapi(get, async (c) => c.json(await getSkill(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200))
+  .openapi(update, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(await updateSkill(c.get("deps"), c.get("principal"), id, c.req.valid("json")), 200);
   });
-
-const base = "/api/v1/skills";
-export const skillDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: `${base}/`,
-    summary: "Create a skill",
-    tag: "Skills",
-    roles: "super_admin, makerspace_admin",
-    body: SkillCreateSchema,
-    responses: { 201: { description: "Created", schema: SkillSchema } },
-  },
-  {
-    method: "get",
-    path: `${base}/`,
-    summary: "List skills",
-    tag: "Skills",
-    roles: "any role, own makerspace",
-    query: SkillListQuerySchema,
-    responses: { 200: { description: "Skills", schema: SkillSchema.array() } },
-  },
-  {
-    method: "get",
-    path: `${base}/{id}`,
-    summary: "Get a skill",
-    tag: "Skills",
-    roles: "any role, own makerspace",
-    params: IdParamSchema,
-    responses: { 200: { description: "The skill", schema: SkillSchema } },
-  },
-  {
-    method: "put",
-    path: `${base}/{id}`,
-    summary: "Update a skill (partial; link lists replace the sets)",
-    tag: "Skills",
-    roles: "super_admin, makerspace_admin",
-    params: IdParamSchema,
-    body: SkillUpdateSchema,
-    responses: { 200: { description: "The updated skill", schema: SkillSchema } },
-  },
-];

@@ -1,26 +1,80 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { AppError } from "../lib/errors";
 import { errorText } from "../lib/logger";
-import { validate } from "../lib/validate";
 import { DOCS_PAGE } from "../openapi/docs-page";
-import { buildOpenApiDocument } from "../openapi/document";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
+import { jsonContent } from "./content";
 
-const HealthQuerySchema = z.object({ deep: z.enum(["0", "1", "true", "false"]).optional() });
-const HealthSchema = z.object({
-  status: z.literal("ok"),
-  checks: z.object({ d1: z.literal("ok"), kv: z.literal("ok") }).optional(),
+const HealthQuerySchema = z.strictObject({ deep: z.enum(["0", "1", "true", "false"]).optional() });
+const HealthSchema = z
+  .object({
+    status: z.literal("ok"),
+    checks: z.object({ d1: z.literal("ok"), kv: z.literal("ok") }).optional(),
+  })
+  .openapi("Health");
+
+const tags = ["System"];
+const health = apiRoute({
+  method: "get",
+  path: "/health",
+  tags,
+  summary: "Liveness; `?deep=1` also checks D1 and KV",
+  access: { public: true },
+  request: { query: HealthQuerySchema },
+  responses: { 200: jsonContent(HealthSchema, "Healthy") },
 });
 
+const openapi = apiRoute({
+  method: "get",
+  path: "/openapi.json",
+  tags,
+  summary: "This OpenAPI 3.1 document, generated from the routes",
+  access: { public: true },
+  responses: { 200: jsonContent(z.record(z.string(), z.unknown()), "OpenAPI document") },
+});
+
+const docs = apiRoute({
+  method: "get",
+  path: "/docs",
+  tags,
+  summary: "Interactive API documentation (self-contained, no CDN)",
+  access: { public: true },
+  responses: { 200: { description: "HTML page", content: { "text/html": { schema: z.string() } } } },
+});
+
+interface DocumentSource {
+  getOpenAPI31Document: OpenAPIHono["getOpenAPI31Document"];
+  openAPIRegistry: OpenAPIHono["openAPIRegistry"];
+}
+
+/** The OpenAPI document of every route the app declares, built once per isolate. */
+export function openApiDocument(app: DocumentSource): Record<string, unknown> {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "MakrCave Skills API",
+      version: "2.0.0",
+      description:
+        "Skills, certifications and equipment access decisions for makerspaces. Every route says who may call it (`x-access`).",
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+  }) as unknown as Record<string, unknown>;
+}
+
 /** Unauthenticated routes: health, the OpenAPI document and its interactive page. */
-export function systemRoutes(allDocs: () => RouteDoc[]) {
+export function systemRoutes(app: () => DocumentSource) {
   let document: Record<string, unknown> | undefined;
-  return new Hono<AppEnv>()
-    .get("/health", validate("query", HealthQuerySchema), async (c) => {
+  return new OpenAPIHono<AppEnv>()
+    .openapi(health, async (c) => {
       const { deep } = c.req.valid("query");
-      if (deep !== "1" && deep !== "true") return c.json({ status: "ok" as const });
+      if (deep !== "1" && deep !== "true") return c.json({ status: "ok" as const }, 200);
       const deps = c.get("deps");
       try {
         await deps.env.DB.prepare("select 1").first();
@@ -29,42 +83,11 @@ export function systemRoutes(allDocs: () => RouteDoc[]) {
         deps.logger.error("deep health check failed", { error: errorText(err) });
         throw new AppError("internal_error", "A dependency is unavailable", { request_id: deps.requestId });
       }
-      return c.json({ status: "ok" as const, checks: { d1: "ok" as const, kv: "ok" as const } });
+      return c.json({ status: "ok" as const, checks: { d1: "ok" as const, kv: "ok" as const } }, 200);
     })
-    .get("/openapi.json", (c) => {
-      document ??= buildOpenApiDocument(allDocs());
-      return c.json(document);
+    .openapi(openapi, (c) => {
+      document ??= openApiDocument(app());
+      return c.json(document, 200);
     })
-    .get("/docs", (c) => c.html(DOCS_PAGE));
+    .openapi(docs, (c) => c.html(DOCS_PAGE, 200));
 }
-
-export const systemDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/health",
-    summary: "Liveness; `?deep=1` also checks D1 and KV",
-    tag: "System",
-    roles: "anyone",
-    auth: false,
-    query: HealthQuerySchema,
-    responses: { 200: { description: "Healthy", schema: HealthSchema } },
-  },
-  {
-    method: "get",
-    path: "/openapi.json",
-    summary: "This OpenAPI 3.1 document",
-    tag: "System",
-    roles: "anyone",
-    auth: false,
-    responses: { 200: { description: "OpenAPI document" } },
-  },
-  {
-    method: "get",
-    path: "/docs",
-    summary: "Interactive API documentation",
-    tag: "System",
-    roles: "anyone",
-    auth: false,
-    responses: { 200: { description: "HTML page", contentType: "text/html" } },
-  },
-];

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 
 export const IdSchema = z.string().trim().min(1, "is required").max(100, "is too long");
 export const MakerspaceIdSchema = z.string().trim().min(1, "is required").max(100, "is too long");
@@ -21,6 +21,6 @@ export function paging(maxLimit = 200, defaultLimit = 50) {
   };
 }
 
-export const IdParamSchema = z.object({ id: IdSchema });
+export const IdParamSchema = z.strictObject({ id: IdSchema });
 
 export type Paging = { limit: number; offset: number };

@@ -28,8 +28,6 @@ export const EquipmentUpdateSchema = z
     category: category.nullish(),
     location: location.nullish(),
     status: z.enum(EQUIPMENT_STATUSES).optional(),
-    makerspace_id: z.never({ error: "cannot be changed" }).optional(),
-    id: z.never({ error: "cannot be changed" }).optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "at least one field is required" });
 export type EquipmentUpdate = z.infer<typeof EquipmentUpdateSchema>;

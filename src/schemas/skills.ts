@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { IdArraySchema, IdSchema, MakerspaceIdSchema, paging } from "./common";
 
 export const SKILL_LEVELS = ["beginner", "intermediate", "advanced", "expert"] as const;
@@ -15,20 +15,22 @@ const name = z
 const category = z.string().trim().min(1, "must not be empty").max(50, "must be at most 50 characters");
 const description = z.string().max(1000, "must be at most 1000 characters");
 
-export const SkillCreateSchema = z.object({
-  name,
-  category,
-  level: z.enum(SKILL_LEVELS),
-  description: description.nullish(),
-  status: z.enum(SKILL_STATUSES).optional(),
-  makerspace_id: MakerspaceIdSchema,
-  prerequisite_ids: IdArraySchema.optional(),
-  equipment_ids: IdArraySchema.optional(),
-});
+export const SkillCreateSchema = z
+  .strictObject({
+    name,
+    category,
+    level: z.enum(SKILL_LEVELS),
+    description: description.nullish(),
+    status: z.enum(SKILL_STATUSES).optional(),
+    makerspace_id: MakerspaceIdSchema,
+    prerequisite_ids: IdArraySchema.optional(),
+    equipment_ids: IdArraySchema.optional(),
+  })
+  .openapi("SkillCreate");
 export type SkillCreate = z.infer<typeof SkillCreateSchema>;
 
 export const SkillUpdateSchema = z
-  .object({
+  .strictObject({
     name: name.optional(),
     category: category.optional(),
     level: z.enum(SKILL_LEVELS).optional(),
@@ -36,12 +38,12 @@ export const SkillUpdateSchema = z
     status: z.enum(SKILL_STATUSES).optional(),
     prerequisite_ids: IdArraySchema.optional(),
     equipment_ids: IdArraySchema.optional(),
-    makerspace_id: z.never({ error: "cannot be changed" }).optional(),
   })
-  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "at least one field is required" });
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "at least one field is required" })
+  .openapi("SkillUpdate", { minProperties: 1 });
 export type SkillUpdate = z.infer<typeof SkillUpdateSchema>;
 
-export const SkillListQuerySchema = z.object({
+export const SkillListQuerySchema = z.strictObject({
   makerspace_id: MakerspaceIdSchema.optional(),
   category: z.string().max(50).optional(),
   level: z.enum(SKILL_LEVELS).optional(),
@@ -51,17 +53,19 @@ export const SkillListQuerySchema = z.object({
 });
 export type SkillListQuery = z.infer<typeof SkillListQuerySchema>;
 
-export const SkillSchema = z.object({
-  id: IdSchema,
-  name: z.string(),
-  category: z.string(),
-  level: z.enum(SKILL_LEVELS),
-  description: z.string().nullable(),
-  status: z.enum(SKILL_STATUSES),
-  makerspace_id: z.string(),
-  prerequisite_ids: z.array(z.string()),
-  equipment_ids: z.array(z.string()),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+export const SkillSchema = z
+  .object({
+    id: IdSchema,
+    name: z.string(),
+    category: z.string(),
+    level: z.enum(SKILL_LEVELS),
+    description: z.string().nullable(),
+    status: z.enum(SKILL_STATUSES),
+    makerspace_id: z.string(),
+    prerequisite_ids: z.array(z.string()),
+    equipment_ids: z.array(z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Skill");
 export type Skill = z.infer<typeof SkillSchema>;

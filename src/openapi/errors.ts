@@ -1,0 +1,68 @@
+import { z } from "@hono/zod-openapi";
+import { type ErrorType, statusOf } from "../lib/errors";
+
+/** The one error body of the API; every non-2xx answer has it (named `Error` in the document). */
+export const ErrorSchema = z
+  .object({
+    detail: z.string().openapi({ example: "Skill not found" }),
+    status_code: z.number().int().openapi({ example: 404 }),
+    error_type: z.string().openapi({ example: "skill_not_found" }),
+  })
+  .openapi("Error");
+
+export const FieldErrorSchema = z.object({ path: z.string(), message: z.string() }).openapi("FieldError");
+
+/** Fields some error types add to the body (the contract's "extra fields"). */
+const EXTRA_FIELDS: Partial<Record<ErrorType, Record<string, z.ZodType>>> = {
+  validation_error: { errors: z.array(FieldErrorSchema) },
+  internal_error: { request_id: z.string() },
+  request_conflict: { existing_request_id: z.string() },
+  already_certified: { user_skill_id: z.string() },
+  skill_conflict: { existing_skill_id: z.string() },
+  prerequisites_not_met: { missing_prerequisites: z.array(z.string()) },
+  insufficient_skills: {
+    missing_skills: z.array(z.string()),
+    reason: z.string(),
+    denial: z.enum(["missing_skills", "unknown_badge", "equipment_unavailable"]),
+  },
+};
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: "The body is not valid JSON",
+  401: "Missing or bad token (with `WWW-Authenticate: Bearer`)",
+  403: "The caller's role, makerspace, user or equipment does not allow the call",
+  404: "Unknown id, or a resource of another makerspace",
+  409: "Conflicts with the stored state",
+  413: "The body is larger than the limit",
+  422: "The path, query or body fails validation (unknown fields included)",
+  500: "Unexpected fault (logged with the request id) or invalid configuration",
+};
+
+/** One response per status, its `error_type` limited to the types this route can answer there. */
+export function errorResponses(types: readonly ErrorType[]): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorType[]>();
+  for (const type of new Set(types)) {
+    const status = statusOf(type);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), type]);
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [status, statusTypes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const single = statusTypes.length === 1;
+    const extras: Record<string, z.ZodType> = {};
+    for (const type of statusTypes) {
+      for (const [field, schema] of Object.entries(EXTRA_FIELDS[type] ?? {})) {
+        extras[field] = single ? schema : schema.optional();
+      }
+    }
+    const schema = ErrorSchema.extend({
+      status_code: z.literal(status),
+      error_type: z.enum(statusTypes as [ErrorType, ...ErrorType[]]),
+      ...extras,
+    });
+    responses[String(status)] = {
+      description: `${DESCRIPTIONS[status] ?? "Error"}: ${statusTypes.map((t) => `\`${t}\``).join(", ")}`,
+      content: { "application/json": { schema } },
+    };
+  }
+  return responses;
+}
