@@ -1,4 +1,4 @@
-import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import { type Access, describeAccess } from "../auth/access";
 import type { ErrorType } from "../lib/errors";
 import { authorize } from "../middleware/authorize";
@@ -18,12 +18,14 @@ const REQUEST_ID_HEADER = {
   },
 } as const;
 
-/** The error types a route answers because of its shape: token, validation, body. */
+const NO_QUERY = z.strictObject({});
+
+/** The error types a route answers because of its shape: token, validation (every route has a query), body. */
 function implicitErrors(config: ApiRouteConfig): ErrorType[] {
   const types: ErrorType[] = ["internal_error", "config_error"];
   if (!("public" in config.access)) types.push("unauthorized", "forbidden");
   const req = config.request;
-  if (req?.params || req?.query || req?.body) types.push("validation_error");
+  types.push("validation_error");
   if (req?.body) types.push("bad_request", "payload_too_large");
   return types;
 }
@@ -44,8 +46,11 @@ export function apiRoute<const R extends ApiRouteConfig>(config: R) {
     responses[status] = { ...r, headers: { ...REQUEST_ID_HEADER, ...r.headers } };
   }
   const accessLine = describeAccess(access);
+  // A route without query parameters still refuses unknown ones: a typo is never ignored.
+  const request = { ...route.request, query: route.request?.query ?? NO_QUERY };
   return createRoute({
     ...route,
+    request,
     responses: responses as R["responses"],
     description: [route.description, `**Access:** ${accessLine}`].filter(Boolean).join("\n\n"),
     "x-access": "public" in access ? { public: true } : { callers: access.callers, scope: access.scope },

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
-import { app, routeDocs } from "../../src/app";
-import type { RouteDoc } from "../../src/openapi/registry";
+import { app } from "../../src/app";
+import { type DeclaredRoute, declaredRoutes } from "../../src/openapi/declared";
 
 /** Payloads attackers try first: SQL, markup, templates, traversal, header injection, odd numbers. */
 export const FRAGMENTS = [
@@ -117,7 +117,7 @@ export interface FuzzRoute {
   /** Hono pattern, e.g. `/api/v1/skills/:id`. */
   path: string;
   params: string[];
-  doc: RouteDoc | undefined;
+  doc: DeclaredRoute | undefined;
 }
 
 function keysOf(schema: unknown): string[] {
@@ -132,6 +132,9 @@ function keysOf(schema: unknown): string[] {
 export const bodyKeys = (r: FuzzRoute) => keysOf(r.doc?.body);
 export const queryKeys = (r: FuzzRoute) => keysOf(r.doc?.query);
 
+let declaredCache: DeclaredRoute[] | undefined;
+const declared = () => (declaredCache ??= declaredRoutes(app));
+
 /** Every route the app serves, read from Hono's own table so new routes are fuzzed too. */
 export function appRoutes(): FuzzRoute[] {
   const seen = new Map<string, FuzzRoute>();
@@ -141,9 +144,7 @@ export function appRoutes(): FuzzRoute[] {
     const key = `${r.method} ${path}`;
     if (seen.has(key)) continue;
     const template = path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
-    const doc = routeDocs.find(
-      (d) => d.method.toUpperCase() === r.method && (d.path.replace(/\/+$/, "") || "/") === template,
-    );
+    const doc = declared().find((d) => d.method === r.method && d.path === template);
     seen.set(key, {
       method: r.method,
       path,

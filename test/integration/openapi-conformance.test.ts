@@ -1,0 +1,217 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import { type DeclaredRoute, declaredRoutes } from "../../src/openapi/declared";
+import { makeSkill } from "../helpers/factories";
+import { call } from "../helpers/http";
+import { type Components, invalidValues, type JsonSchema, resolve, validArb } from "../helpers/json-schema-arbitrary";
+import { admin, device, member, superAdmin } from "../helpers/tokens";
+
+/**
+ * The served document is the contract a client or an OpenAPI fuzzer reads. For every operation:
+ * inputs the document calls valid are answered with a status it declares (never a 422 or a 5xx),
+ * with a body its response schema accepts; inputs that break one documented rule are a 422 in the
+ * error shape.
+ */
+interface Parameter {
+  name: string;
+  in: "path" | "query" | "header";
+  required?: boolean;
+  schema: JsonSchema;
+}
+interface Operation {
+  parameters?: Parameter[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
+  responses: Record<string, unknown>;
+}
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Components };
+}
+
+const SEED = Number(process.env.FC_SEED ?? 20261201);
+const VALID_SAMPLES = 12;
+
+let doc: Document;
+let declared: DeclaredRoute[];
+let skillId: string;
+
+beforeAll(async () => {
+  doc = (await (await call("GET", "/openapi.json")).json()) as Document;
+  declared = declaredRoutes(app);
+  skillId = (await makeSkill()).id;
+});
+
+/** Values a test must choose to stay inside one makerspace and one user (the token's). */
+function fixture(field: string): unknown {
+  if (field === "makerspace_id") return "ms-1";
+  if (field === "user_id") return "user-1";
+  if (field === "skill_id") return skillId;
+  if (field.endsWith("_ids")) return [];
+  return undefined;
+}
+
+function withFixtures(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...value };
+  for (const key of Object.keys(out)) {
+    const fixed = fixture(key);
+    if (fixed !== undefined) out[key] = fixed;
+  }
+  return out;
+}
+
+async function tokenFor(route: DeclaredRoute): Promise<string | undefined> {
+  if ("public" in route.access) return undefined;
+  const callers = route.access.callers as readonly string[];
+  if (callers.includes("makerspace_admin")) return admin("ms-1");
+  if (callers.includes("super_admin")) return superAdmin();
+  if (callers.includes("member")) return member("user-1");
+  if (callers.includes("kiosk")) return device("kiosk-1", "ms-1", "kiosk");
+  return device("device-1");
+}
+
+function operations(): Array<{ label: string; path: string; method: string; op: Operation }> {
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ label: `${method.toUpperCase()} ${path}`, path, method, op })),
+  );
+}
+
+function urlFor(path: string, params: Parameter[], query: Record<string, unknown>): string {
+  let url = path;
+  for (const p of params.filter((x) => x.in === "path")) url = url.replace(`{${p.name}}`, "missing-id-42");
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
+  const s = qs.toString();
+  return s ? `${url}?${s}` : url;
+}
+
+function queryArb(params: Parameter[]): fc.Arbitrary<Record<string, unknown>> {
+  const record: Record<string, fc.Arbitrary<unknown>> = {};
+  const required: string[] = [];
+  for (const p of params.filter((x) => x.in === "query")) {
+    record[p.name] = validArb(p.schema, doc.components.schemas);
+    if (p.required) required.push(p.name);
+  }
+  return fc.record(record, { requiredKeys: required }).map((q) => withFixtures(q) as Record<string, unknown>);
+}
+
+function bodySchema(op: Operation): JsonSchema | undefined {
+  return op.requestBody?.content["application/json"]?.schema;
+}
+
+function samples<T>(arb: fc.Arbitrary<T>, n: number): T[] {
+  return fc.sample(arb, { numRuns: n, seed: SEED });
+}
+
+function declaredRouteOf(path: string, method: string): DeclaredRoute {
+  const route = declared.find((r) => r.method === method.toUpperCase() && r.path === path);
+  if (!route) throw new Error(`no declaration for ${method} ${path}`);
+  return route;
+}
+
+async function send(method: string, url: string, token: string | undefined, body: unknown) {
+  const res = await call(method.toUpperCase(), url, {
+    token,
+    ...(body === undefined ? {} : { rawBody: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, text, type: res.headers.get("content-type") ?? "" };
+}
+
+/** Why a response to a valid input breaks the document, or undefined when it does not. */
+function validProblem(
+  op: Operation,
+  route: DeclaredRoute,
+  res: { status: number; text: string; type: string },
+): string | undefined {
+  if (res.status >= 500) return "server error";
+  if (res.status === 422 && !res.text.includes("prerequisite_cycle")) return "valid input refused";
+  if (!Object.keys(op.responses).includes(String(res.status))) return "undeclared status";
+  const schema = route.responses[String(res.status)];
+  if (schema && res.type.startsWith("application/json")) {
+    const parsed = schema.safeParse(JSON.parse(res.text));
+    if (!parsed.success) return `body does not match its schema ${JSON.stringify(parsed.error.issues)}`;
+  }
+  return undefined;
+}
+
+describe("the served OpenAPI document matches what the routes enforce", () => {
+  it("declares the error responses and named schemas a client needs", () => {
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["Error", "Skill", "SkillCreate"]));
+    for (const { label, op } of operations()) {
+      expect(Object.keys(op.responses), label).toContain("500");
+    }
+  });
+
+  it("answers every valid input with a declared status and a body matching its schema", async () => {
+    const failures: string[] = [];
+    for (const { label, path, method, op } of operations()) {
+      if (path === "/openapi.json" || path === "/docs" || path === "/kiosk") continue;
+      const route = declaredRouteOf(path, method);
+      const token = await tokenFor(route);
+      const params = op.parameters ?? [];
+      const schema = bodySchema(op);
+      const bodies = schema
+        ? samples(validArb(schema, doc.components.schemas).map(withFixtures), VALID_SAMPLES)
+        : [undefined];
+      const queries = samples(queryArb(params), bodies.length);
+      for (const [i, body] of bodies.entries()) {
+        const url = urlFor(path, params, queries[i] ?? {});
+        const res = await send(method, url, token, body);
+        const where = `${label} ${url} ${JSON.stringify(body)} → ${res.status} ${res.text.slice(0, 300)}`;
+        const problem = validProblem(op, route, res);
+        if (problem) failures.push(`${problem}: ${where}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("answers every input that breaks one documented rule with 422 in the error shape", async () => {
+    const failures: string[] = [];
+    for (const { label, path, method, op } of operations()) {
+      const route = declaredRouteOf(path, method);
+      const token = await tokenFor(route);
+      const params = op.parameters ?? [];
+      const queryParams = params.filter((p) => p.in === "query");
+      const baseQuery = samples(queryArb(params), 1)[0] ?? {};
+      const schema = bodySchema(op);
+      const baseBody = schema ? samples(validArb(schema, doc.components.schemas).map(withFixtures), 1)[0] : undefined;
+      const cases: Array<[string, Record<string, unknown>, unknown]> = [];
+      cases.push(["unknown query parameter", { ...baseQuery, not_a_parameter: "1" }, baseBody]);
+      for (const p of queryParams) {
+        for (const [why, value] of invalidValues(p.schema, doc.components.schemas)) {
+          if (typeof value === "object") continue;
+          cases.push([`query ${p.name}: ${why}`, { ...baseQuery, [p.name]: value }, baseBody]);
+        }
+      }
+      if (schema) {
+        const resolved = resolve(schema, doc.components.schemas);
+        const body = (baseBody ?? {}) as Record<string, unknown>;
+        cases.push(["unknown body field", baseQuery, { ...body, not_a_field: 1 }]);
+        for (const key of resolved.required ?? []) {
+          const { [key]: _dropped, ...rest } = body;
+          cases.push([`body without ${key}`, baseQuery, rest]);
+        }
+        for (const [key, prop] of Object.entries(resolved.properties ?? {})) {
+          for (const [why, value] of invalidValues(prop, doc.components.schemas)) {
+            cases.push([`body ${key}: ${why}`, baseQuery, { ...body, [key]: value }]);
+          }
+        }
+      }
+      for (const [why, query, body] of cases) {
+        const url = urlFor(path, params, query);
+        const res = await send(method, url, token, body);
+        const where = `${label} ${why}: ${url} ${JSON.stringify(body)?.slice(0, 200)} → ${res.status} ${res.text.slice(0, 200)}`;
+        const parsed = res.type.startsWith("application/json") ? (JSON.parse(res.text) as Record<string, unknown>) : {};
+        const ok =
+          res.status === 422 &&
+          parsed.status_code === 422 &&
+          parsed.error_type === "validation_error" &&
+          Array.isArray(parsed.errors);
+        if (!ok) failures.push(where);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
