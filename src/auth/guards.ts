@@ -2,7 +2,7 @@ import { AppError, type ErrorType } from "../lib/errors";
 import type { Principal, Role } from "./principal";
 
 /**
- * Role and tenancy rules (API.md section 1), used by every route:
+ * Role and tenancy rules, used by every route:
  * - a role that may not make the call → 403 `forbidden`;
  * - a resource of another makerspace asked for by id → 404 of that resource (existence not leaked);
  * - a filter or body naming another makerspace → 403.
@@ -12,15 +12,6 @@ export function requireRole(p: Principal, ...roles: Role[]): void {
 }
 
 export const ADMIN_ROLES: Role[] = ["super_admin", "makerspace_admin"];
-
-export function isAdmin(p: Principal): boolean {
-  return p.role === "super_admin" || p.role === "makerspace_admin";
-}
-
-/** Kiosks may do a little more than other devices for members of their makerspace (API.md section 10). */
-export function isKioskDevice(p: Principal): boolean {
-  return p.role === "device" && p.deviceKind === "kiosk";
-}
 
 /** May the caller see rows of this makerspace? */
 export function inMakerspace(p: Principal, makerspaceId: string): boolean {
@@ -56,10 +47,6 @@ export function visibleOr404<T extends { makerspaceId: string }>(
 }
 
 /**
- * A registered device limited to some equipment acts only for those items (API.md section 8);
- * every other caller passes.
- */
-/**
  * The equipment a registered device is limited to, or null when the caller may act for every
  * item of its makerspace (every non-device caller, and devices registered without a list).
  */
@@ -69,7 +56,7 @@ export function deviceEquipmentScope(p: Principal): ReadonlySet<string> | null {
     : null;
 }
 
-/** A registered device limited to some equipment acts only for those items (API.md section 8). */
+/** A registered device limited to some equipment acts only for those items. */
 export function assertDeviceMayUse(p: Principal, equipmentId: string): void {
   const scope = deviceEquipmentScope(p);
   if (scope && !scope.has(equipmentId)) {
@@ -78,29 +65,18 @@ export function assertDeviceMayUse(p: Principal, equipmentId: string): void {
 }
 
 /**
- * Who may read certifications and requests, and whose: admins and kiosk devices any user of their
- * makerspace; members only their own (naming another user is 403); other devices nothing.
- * Returns the user to filter on (undefined = every user) and the makerspace scope.
+ * Whose certifications or requests a list reads: a member only its own (the route's `own-user`
+ * scope has already refused a member naming another user), others the user named or everyone.
+ * The makerspace is the filter (checked) or the caller's own.
  */
 export function readerScope(
   actor: Principal,
   q: { user_id?: string; makerspace_id?: string },
 ): { userId: string | undefined; makerspaceId: string | undefined } {
-  if (actor.role === "member") {
-    if (q.user_id !== undefined && q.user_id !== actor.sub) {
-      throw new AppError("forbidden", "Members may only read their own records");
-    }
-    return { userId: actor.sub, makerspaceId: scopeMakerspace(actor, q.makerspace_id) };
-  }
-  if (!isAdmin(actor) && !isKioskDevice(actor)) throw new AppError("forbidden", "Not allowed for this role");
-  return { userId: q.user_id, makerspaceId: scopeMakerspace(actor, q.makerspace_id) };
-}
-
-/** Role check before any lookup by id, so a door controller learns nothing about ids. */
-export function assertMayRead(actor: Principal): void {
-  if (actor.role !== "member" && !isAdmin(actor) && !isKioskDevice(actor)) {
-    throw new AppError("forbidden", "Not allowed for this role");
-  }
+  return {
+    userId: actor.role === "member" ? actor.sub : q.user_id,
+    makerspaceId: scopeMakerspace(actor, q.makerspace_id),
+  };
 }
 
 /** Another makerspace's row is 404; a member asking for another member's row is 403. */

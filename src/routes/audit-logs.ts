@@ -1,31 +1,25 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ADMINS } from "../auth/access";
 import { scopeMakerspace } from "../auth/guards";
 import type { AppEnv } from "../context";
-import { validate } from "../lib/validate";
-import { adminOnly } from "../middleware/auth";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
 import { AuditLogPageSchema, AuditLogQuerySchema } from "../schemas/audit-logs";
 import { listAuditLogs } from "../services/audit-logs";
+import { jsonContent } from "./content";
 
-export const auditLogRoutes = new Hono<AppEnv>().get(
-  "/",
-  adminOnly,
-  validate("query", AuditLogQuerySchema),
-  async (c) => {
-    const actor = c.get("principal");
-    const query = c.req.valid("query");
-    return c.json(await listAuditLogs(c.get("deps"), scopeMakerspace(actor, query.makerspace_id), query));
-  },
-);
+const list = apiRoute({
+  method: "get",
+  path: "/",
+  tags: ["Audit"],
+  summary: "Read the audit log, newest first, with cursor paging",
+  access: { callers: ADMINS, scope: ["makerspace"] },
+  request: { query: AuditLogQuerySchema },
+  responses: { 200: jsonContent(AuditLogPageSchema, "A page of audit events") },
+});
 
-export const auditLogDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/api/v1/skills/audit-logs",
-    summary: "Read the audit log, newest first, with cursor paging",
-    tag: "Audit",
-    roles: "super_admin, makerspace_admin (own makerspace)",
-    query: AuditLogQuerySchema,
-    responses: { 200: { description: "A page of audit events", schema: AuditLogPageSchema } },
-  },
-];
+/** Mounted at /api/v1/skills/audit-logs. */
+export const auditLogRoutes = new OpenAPIHono<AppEnv>().openapi(list, async (c) => {
+  const query = c.req.valid("query");
+  const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
+  return c.json(await listAuditLogs(c.get("deps"), makerspaceId, query), 200);
+});

@@ -1,83 +1,74 @@
-import { Hono } from "hono";
-import { assertMakerspace, isAdmin, isKioskDevice } from "../auth/guards";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ADMINS } from "../auth/access";
 import type { AppEnv } from "../context";
-import { AppError } from "../lib/errors";
-import { validate } from "../lib/validate";
-import { adminOnly } from "../middleware/auth";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
 import {
   BadgeCreateSchema,
   BadgeListQuerySchema,
-  BadgeParamSchema,
   BadgeResolvedSchema,
   BadgeResolveSchema,
   BadgeSchema,
 } from "../schemas/badges";
+import { IdParamSchema } from "../schemas/common";
 import { listBadges, registerBadge, removeBadge, resolveBadge } from "../services/badges";
+import { jsonBody, jsonContent } from "./content";
 
-/** Mounted at /api/v1/badges (API.md section 8). */
-export const badgeRoutes = new Hono<AppEnv>()
-  .post("/", adminOnly, validate("json", BadgeCreateSchema), async (c) => {
-    const actor = c.get("principal");
-    const body = c.req.valid("json");
-    assertMakerspace(actor, body.makerspace_id);
-    return c.json(await registerBadge(c.get("deps"), actor, body), 201);
-  })
-  .get("/", adminOnly, validate("query", BadgeListQuerySchema), async (c) => {
-    return c.json(await listBadges(c.get("deps"), c.get("principal"), c.req.valid("query")));
-  })
-  .post(
-    "/resolve",
-    async (c, next) => {
-      const actor = c.get("principal");
-      if (!isAdmin(actor) && !isKioskDevice(actor)) throw new AppError("forbidden", "Not allowed for this role");
-      await next();
-    },
-    validate("json", BadgeResolveSchema),
-    async (c) => c.json(await resolveBadge(c.get("deps"), c.get("principal"), c.req.valid("json"))),
+const tags = ["Badges"];
+const admins = { callers: ADMINS, scope: ["makerspace"] } as const;
+
+const register = apiRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Register a member's card (only its SHA-256 and last 4 hex digits are kept)",
+  access: admins,
+  request: { body: jsonBody(BadgeCreateSchema) },
+  responses: { 201: jsonContent(BadgeSchema, "The badge") },
+  errors: ["badge_conflict"],
+});
+
+const list = apiRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List badges",
+  access: admins,
+  request: { query: BadgeListQuerySchema },
+  responses: { 200: jsonContent(BadgeSchema.array(), "Badges") },
+});
+
+const resolve = apiRoute({
+  method: "post",
+  path: "/resolve",
+  tags,
+  summary: "The member a card belongs to (a POST, so UIDs stay out of URLs and logs)",
+  access: { callers: [...ADMINS, "kiosk"], scope: ["makerspace"] },
+  request: { body: jsonBody(BadgeResolveSchema) },
+  responses: { 200: jsonContent(BadgeResolvedSchema, "The card's member") },
+  errors: ["badge_not_found"],
+});
+
+const remove = apiRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  summary: "Remove a lost or replaced card",
+  access: admins,
+  request: { params: IdParamSchema },
+  responses: { 204: { description: "Removed" } },
+  errors: ["badge_not_found"],
+});
+
+/** Mounted at /api/v1/badges. */
+export const badgeRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(register, async (c) =>
+    c.json(await registerBadge(c.get("deps"), c.get("principal"), c.req.valid("json")), 201),
   )
-  .delete("/:id", adminOnly, validate("param", BadgeParamSchema), async (c) => {
+  .openapi(list, async (c) => c.json(await listBadges(c.get("deps"), c.get("principal"), c.req.valid("query")), 200))
+  .openapi(resolve, async (c) =>
+    c.json(await resolveBadge(c.get("deps"), c.get("principal"), c.req.valid("json")), 200),
+  )
+  .openapi(remove, async (c) => {
     await removeBadge(c.get("deps"), c.get("principal"), c.req.valid("param").id);
     return c.body(null, 204);
   });
-
-const base = "/api/v1/badges";
-const admins = "super_admin, makerspace_admin";
-export const badgeDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: base,
-    summary: "Register a member's card (only its SHA-256 and last 4 hex digits are kept)",
-    tag: "Badges",
-    roles: admins,
-    body: BadgeCreateSchema,
-    responses: { 201: { description: "The badge", schema: BadgeSchema } },
-  },
-  {
-    method: "get",
-    path: base,
-    summary: "List badges",
-    tag: "Badges",
-    roles: admins,
-    query: BadgeListQuerySchema,
-    responses: { 200: { description: "Badges", schema: BadgeSchema.array() } },
-  },
-  {
-    method: "delete",
-    path: `${base}/{id}`,
-    summary: "Remove a lost or replaced card",
-    tag: "Badges",
-    roles: admins,
-    params: BadgeParamSchema,
-    responses: { 204: { description: "Removed" } },
-  },
-  {
-    method: "post",
-    path: `${base}/resolve`,
-    summary: "The member a card belongs to (a POST, so UIDs stay out of URLs and logs)",
-    tag: "Badges",
-    roles: "super_admin, makerspace_admin, kiosk devices",
-    body: BadgeResolveSchema,
-    responses: { 200: { description: "The card's member", schema: BadgeResolvedSchema } },
-  },
-];

@@ -1,14 +1,12 @@
-import { Hono } from "hono";
-import { assertMakerspace, scopeMakerspace } from "../auth/guards";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ADMINS } from "../auth/access";
+import { scopeMakerspace } from "../auth/guards";
 import type { AppEnv } from "../context";
-import { AppError } from "../lib/errors";
-import { validate } from "../lib/validate";
-import { adminOnly, allowRoles } from "../middleware/auth";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
+import { IdParamSchema } from "../schemas/common";
 import {
   DeviceCreateSchema,
   DeviceListQuerySchema,
-  DeviceParamSchema,
   DeviceSchema,
   DeviceWithTokenSchema,
   HeartbeatBodySchema,
@@ -22,103 +20,90 @@ import {
   revokeDevice,
   rotateDeviceToken,
 } from "../services/devices";
+import { jsonBody, jsonContent } from "./content";
 
-/** Mounted at /api/v1/devices (API.md section 8). */
-export const deviceRoutes = new Hono<AppEnv>()
-  .post("/", adminOnly, validate("json", DeviceCreateSchema), async (c) => {
-    const actor = c.get("principal");
-    const body = c.req.valid("json");
-    assertMakerspace(actor, body.makerspace_id);
-    return c.json(await registerDevice(c.get("deps"), actor, body), 201);
-  })
-  .get("/", adminOnly, validate("query", DeviceListQuerySchema), async (c) => {
-    const actor = c.get("principal");
-    const q = c.req.valid("query");
-    return c.json(await listDevices(c.get("deps"), scopeMakerspace(actor, q.makerspace_id), q));
-  })
-  .get("/:id", adminOnly, validate("param", DeviceParamSchema), async (c) => {
-    return c.json(await getDevice(c.get("deps"), c.get("principal"), c.req.valid("param").id));
-  })
-  .post("/:id/rotate-token", adminOnly, validate("param", DeviceParamSchema), async (c) => {
-    return c.json(await rotateDeviceToken(c.get("deps"), c.get("principal"), c.req.valid("param").id));
-  })
-  .post("/:id/revoke", adminOnly, validate("param", DeviceParamSchema), async (c) => {
-    return c.json(await revokeDevice(c.get("deps"), c.get("principal"), c.req.valid("param").id));
-  })
-  .post(
-    "/:id/heartbeat",
-    allowRoles("device"),
-    async (c, next) => {
-      // Before the body's rules: another device learns nothing from a 422.
-      if (c.get("principal").sub !== c.req.param("id")) {
-        throw new AppError("forbidden", "Only the device itself may send its heartbeat");
-      }
-      await next();
-    },
-    validate("param", DeviceParamSchema),
-    validate("json", HeartbeatBodySchema),
-    async (c) => {
-      const actor = c.get("principal");
-      return c.json(await heartbeat(c.get("deps"), actor, c.req.valid("param").id, c.req.valid("json")));
-    },
-  );
+const tags = ["Devices"];
+const admins = { callers: ADMINS, scope: ["makerspace"] } as const;
 
-const base = "/api/v1/devices";
-const admins = "super_admin, makerspace_admin";
-export const deviceDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: base,
-    summary: "Register a controller; its token is shown once",
-    tag: "Devices",
-    roles: admins,
-    body: DeviceCreateSchema,
-    responses: { 201: { description: "The device and its token", schema: DeviceWithTokenSchema } },
-  },
-  {
-    method: "get",
-    path: base,
-    summary: "List devices (with `online` from heartbeats)",
-    tag: "Devices",
-    roles: admins,
-    query: DeviceListQuerySchema,
-    responses: { 200: { description: "Devices", schema: DeviceSchema.array() } },
-  },
-  {
-    method: "get",
-    path: `${base}/{id}`,
-    summary: "Get a device",
-    tag: "Devices",
-    roles: admins,
-    params: DeviceParamSchema,
-    responses: { 200: { description: "The device", schema: DeviceSchema } },
-  },
-  {
-    method: "post",
-    path: `${base}/{id}/rotate-token`,
-    summary: "Issue a new token; every earlier token of the device is rejected (401)",
-    tag: "Devices",
-    roles: admins,
-    params: DeviceParamSchema,
-    responses: { 200: { description: "The device and its new token", schema: DeviceWithTokenSchema } },
-  },
-  {
-    method: "post",
-    path: `${base}/{id}/revoke`,
-    summary: "Revoke a device: every token is rejected within 60 s everywhere (at once on this isolate)",
-    tag: "Devices",
-    roles: admins,
-    params: DeviceParamSchema,
-    responses: { 200: { description: "The revoked device", schema: DeviceSchema } },
-  },
-  {
-    method: "post",
-    path: `${base}/{id}/heartbeat`,
-    summary: "A device reports in; answers the current allow-list version of each of its items",
-    tag: "Devices",
-    roles: "that device only",
-    params: DeviceParamSchema,
-    body: HeartbeatBodySchema,
-    responses: { 200: { description: "Server time and allow-list versions", schema: HeartbeatSchema } },
-  },
-];
+const register = apiRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Register a controller; its token is shown once",
+  access: admins,
+  request: { body: jsonBody(DeviceCreateSchema) },
+  responses: { 201: jsonContent(DeviceWithTokenSchema, "The device and its token") },
+});
+
+const list = apiRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List devices (with `online` from heartbeats)",
+  access: admins,
+  request: { query: DeviceListQuerySchema },
+  responses: { 200: jsonContent(DeviceSchema.array(), "Devices") },
+});
+
+const get = apiRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get a device",
+  access: admins,
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(DeviceSchema, "The device") },
+  errors: ["device_not_found"],
+});
+
+const rotate = apiRoute({
+  method: "post",
+  path: "/{id}/rotate-token",
+  tags,
+  summary: "Issue a new token; every earlier token of the device is rejected (401)",
+  access: admins,
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(DeviceWithTokenSchema, "The device and its new token") },
+  errors: ["device_not_found", "invalid_state"],
+});
+
+const revoke = apiRoute({
+  method: "post",
+  path: "/{id}/revoke",
+  tags,
+  summary: "Revoke a device: every token is rejected within 60 s everywhere (at once on this isolate)",
+  access: admins,
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(DeviceSchema, "The revoked device") },
+  errors: ["device_not_found", "invalid_state"],
+});
+
+const beat = apiRoute({
+  method: "post",
+  path: "/{id}/heartbeat",
+  tags,
+  summary: "A device reports in; answers the current allow-list version of each of its items",
+  access: { callers: ["device"], scope: ["device-self"] },
+  request: { params: IdParamSchema, body: jsonBody(HeartbeatBodySchema, false) },
+  responses: { 200: jsonContent(HeartbeatSchema, "Server time and allow-list versions") },
+  errors: ["device_not_found"],
+});
+
+/** Mounted at /api/v1/devices. */
+export const deviceRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(register, async (c) =>
+    c.json(await registerDevice(c.get("deps"), c.get("principal"), c.req.valid("json")), 201),
+  )
+  .openapi(list, async (c) => {
+    const query = c.req.valid("query");
+    const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
+    return c.json(await listDevices(c.get("deps"), makerspaceId, query), 200);
+  })
+  .openapi(get, async (c) => c.json(await getDevice(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200))
+  .openapi(rotate, async (c) =>
+    c.json(await rotateDeviceToken(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200),
+  )
+  .openapi(revoke, async (c) =>
+    c.json(await revokeDevice(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200),
+  )
+  .openapi(beat, async (c) => c.json(await heartbeat(c.get("deps"), c.get("principal"), c.req.valid("json")), 200));

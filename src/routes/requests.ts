@@ -1,8 +1,7 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ADMINS } from "../auth/access";
 import type { AppEnv } from "../context";
-import { validate } from "../lib/validate";
-import { adminOnly } from "../middleware/auth";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
 import { IdParamSchema } from "../schemas/common";
 import {
   RequestCreateSchema,
@@ -12,59 +11,62 @@ import {
 } from "../schemas/requests";
 import { reviewRequest } from "../services/request-reviews";
 import { createRequest, getRequest, listRequests } from "../services/requests";
+import { jsonBody, jsonContent } from "./content";
 
-export const requestRoutes = new Hono<AppEnv>()
-  .post("/", validate("json", RequestCreateSchema), async (c) => {
-    return c.json(await createRequest(c.get("deps"), c.get("principal"), c.req.valid("json")), 201);
-  })
-  .get("/", validate("query", RequestListQuerySchema), async (c) => {
-    return c.json(await listRequests(c.get("deps"), c.get("principal"), c.req.valid("query")));
-  })
-  .get("/:id", validate("param", IdParamSchema), async (c) => {
-    return c.json(await getRequest(c.get("deps"), c.get("principal"), c.req.valid("param").id));
-  })
-  .put("/:id", adminOnly, validate("param", IdParamSchema), validate("json", RequestReviewSchema), async (c) => {
-    const actor = c.get("principal");
-    return c.json(await reviewRequest(c.get("deps"), actor, c.req.valid("param").id, c.req.valid("json")));
+const tags = ["Skill requests"];
+const REQUESTERS = [...ADMINS, "member", "kiosk"] as const;
+
+const create = apiRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Request a certification (auto-approved when SKILL_REQUEST_AUTO_APPROVE and prerequisites are met)",
+  access: { callers: REQUESTERS, scope: ["own-user", "makerspace"] },
+  request: { body: jsonBody(RequestCreateSchema) },
+  responses: { 201: jsonContent(SkillRequestSchema, "Created (pending, or approved and granted)") },
+  errors: ["skill_not_found", "invalid_state", "already_certified", "request_conflict"],
+});
+
+const list = apiRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List skill requests (a member sees only its own)",
+  access: { callers: REQUESTERS, scope: ["own-user", "makerspace"] },
+  request: { query: RequestListQuerySchema },
+  responses: { 200: jsonContent(SkillRequestSchema.array(), "Requests") },
+});
+
+const get = apiRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get a skill request (a member only its own: another member's is 403)",
+  access: { callers: REQUESTERS, scope: ["makerspace"] },
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(SkillRequestSchema, "The request") },
+  errors: ["request_not_found"],
+});
+
+const review = apiRoute({
+  method: "put",
+  path: "/{id}",
+  tags,
+  summary: "Approve (granting the skill) or reject a pending request",
+  access: { callers: ADMINS, scope: ["makerspace"] },
+  request: { params: IdParamSchema, body: jsonBody(RequestReviewSchema) },
+  responses: { 200: jsonContent(SkillRequestSchema, "The reviewed request") },
+  errors: ["request_not_found", "skill_not_found", "invalid_state", "prerequisites_not_met"],
+});
+
+/** Mounted at /api/v1/skills/requests. */
+export const requestRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(create, async (c) =>
+    c.json(await createRequest(c.get("deps"), c.get("principal"), c.req.valid("json")), 201),
+  )
+  .openapi(list, async (c) => c.json(await listRequests(c.get("deps"), c.get("principal"), c.req.valid("query")), 200))
+  .openapi(get, async (c) => c.json(await getRequest(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200))
+  .openapi(review, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(await reviewRequest(c.get("deps"), c.get("principal"), id, c.req.valid("json")), 200);
   });
-
-const base = "/api/v1/skills/requests";
-export const requestDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: base,
-    summary: "Request a certification (auto-approved when SKILL_REQUEST_AUTO_APPROVE and prerequisites are met)",
-    tag: "Skill requests",
-    roles: "members (for themselves); admins and kiosk devices (user_id for a member)",
-    body: RequestCreateSchema,
-    responses: { 201: { description: "Created", schema: SkillRequestSchema } },
-  },
-  {
-    method: "get",
-    path: base,
-    summary: "List skill requests (members see their own)",
-    tag: "Skill requests",
-    roles: "admins; kiosk devices; members (own only)",
-    query: RequestListQuerySchema,
-    responses: { 200: { description: "Requests", schema: SkillRequestSchema.array() } },
-  },
-  {
-    method: "get",
-    path: `${base}/{id}`,
-    summary: "Get a skill request",
-    tag: "Skill requests",
-    roles: "admins; kiosk devices; members (own only)",
-    params: IdParamSchema,
-    responses: { 200: { description: "The request", schema: SkillRequestSchema } },
-  },
-  {
-    method: "put",
-    path: `${base}/{id}`,
-    summary: "Approve (granting the skill) or reject a pending request",
-    tag: "Skill requests",
-    roles: "super_admin, makerspace_admin",
-    params: IdParamSchema,
-    body: RequestReviewSchema,
-    responses: { 200: { description: "The reviewed request", schema: SkillRequestSchema } },
-  },
-];

@@ -1,8 +1,7 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ADMINS } from "../auth/access";
 import type { AppEnv } from "../context";
-import { validate } from "../lib/validate";
-import { adminOnly } from "../middleware/auth";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
 import { IdParamSchema } from "../schemas/common";
 import {
   RevokeBodySchema,
@@ -12,73 +11,70 @@ import {
   UserSkillSchema,
 } from "../schemas/user-skills";
 import { getUserSkill, grantSkill, listUserSkills, revokeUserSkill } from "../services/user-skills";
+import { jsonBody, jsonContent } from "./content";
 
-export const userSkillRoutes = new Hono<AppEnv>()
-  .post("/", adminOnly, validate("json", UserSkillGrantSchema), async (c) => {
-    const actor = c.get("principal");
-    const { userSkill, created } = await grantSkill(c.get("deps"), actor, c.req.valid("json"));
-    return c.json(userSkill, created ? 201 : 200);
-  })
-  .get("/", validate("query", UserSkillListQuerySchema), async (c) => {
-    return c.json(await listUserSkills(c.get("deps"), c.get("principal"), c.req.valid("query")));
-  })
-  .get("/:id", validate("param", IdParamSchema), async (c) => {
-    return c.json(await getUserSkill(c.get("deps"), c.get("principal"), c.req.valid("param").id));
-  })
-  .post(
-    "/:id/revoke",
-    adminOnly,
-    validate("param", IdParamSchema),
-    validate("query", RevokeQuerySchema),
-    validate("json", RevokeBodySchema),
-    async (c) => {
-      const actor = c.get("principal");
-      const reason = c.req.valid("json").reason ?? c.req.valid("query").reason ?? null;
-      return c.json(await revokeUserSkill(c.get("deps"), actor, c.req.valid("param").id, reason));
-    },
-  );
+const tags = ["User skills"];
+const READERS = [...ADMINS, "member", "kiosk"] as const;
 
-const base = "/api/v1/skills/user-skills";
-export const userSkillDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: base,
-    summary: "Grant (or renew) a skill certification",
-    tag: "User skills",
-    roles: "super_admin, makerspace_admin",
-    body: UserSkillGrantSchema,
-    responses: {
-      201: { description: "Certification created", schema: UserSkillSchema },
-      200: { description: "Existing certification renewed", schema: UserSkillSchema },
-    },
+const grant = apiRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Grant (or renew) a skill certification",
+  access: { callers: ADMINS, scope: ["makerspace"] },
+  request: { body: jsonBody(UserSkillGrantSchema) },
+  responses: {
+    201: jsonContent(UserSkillSchema, "Certification created"),
+    200: jsonContent(UserSkillSchema, "Existing certification renewed"),
   },
-  {
-    method: "get",
-    path: base,
-    summary: "List certifications (effective status; members see their own)",
-    tag: "User skills",
-    roles: "admins; kiosk devices; members (own only)",
-    query: UserSkillListQuerySchema,
-    responses: { 200: { description: "Certifications", schema: UserSkillSchema.array() } },
-  },
-  {
-    method: "get",
-    path: `${base}/{id}`,
-    summary: "Get a certification",
-    tag: "User skills",
-    roles: "admins; kiosk devices; members (own only)",
-    params: IdParamSchema,
-    responses: { 200: { description: "The certification", schema: UserSkillSchema } },
-  },
-  {
-    method: "post",
-    path: `${base}/{id}/revoke`,
-    summary: "Revoke a certification (reason in the query or the body)",
-    tag: "User skills",
-    roles: "super_admin, makerspace_admin",
-    params: IdParamSchema,
-    query: RevokeQuerySchema,
-    body: RevokeBodySchema,
-    responses: { 200: { description: "The revoked certification", schema: UserSkillSchema } },
-  },
-];
+  errors: ["skill_not_found", "invalid_state", "prerequisites_not_met"],
+});
+
+const list = apiRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List certifications (effective status; a member sees only its own)",
+  access: { callers: READERS, scope: ["own-user", "makerspace"] },
+  request: { query: UserSkillListQuerySchema },
+  responses: { 200: jsonContent(UserSkillSchema.array(), "Certifications") },
+});
+
+const get = apiRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get a certification (a member only its own: another member's is 403)",
+  access: { callers: READERS, scope: ["makerspace"] },
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(UserSkillSchema, "The certification") },
+  errors: ["user_skill_not_found"],
+});
+
+const revoke = apiRoute({
+  method: "post",
+  path: "/{id}/revoke",
+  tags,
+  summary: "Revoke a certification (reason in the query or the body; the body's wins)",
+  access: { callers: ADMINS, scope: ["makerspace"] },
+  request: { params: IdParamSchema, query: RevokeQuerySchema, body: jsonBody(RevokeBodySchema, false) },
+  responses: { 200: jsonContent(UserSkillSchema, "The revoked certification") },
+  errors: ["user_skill_not_found", "invalid_state"],
+});
+
+/** Mounted at /api/v1/skills/user-skills. */
+export const userSkillRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(grant, async (c) => {
+    const { userSkill, created } = await grantSkill(c.get("deps"), c.get("principal"), c.req.valid("json"));
+    return created ? c.json(userSkill, 201) : c.json(userSkill, 200);
+  })
+  .openapi(list, async (c) =>
+    c.json(await listUserSkills(c.get("deps"), c.get("principal"), c.req.valid("query")), 200),
+  )
+  .openapi(get, async (c) =>
+    c.json(await getUserSkill(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200),
+  )
+  .openapi(revoke, async (c) => {
+    const reason = c.req.valid("json").reason ?? c.req.valid("query").reason ?? null;
+    return c.json(await revokeUserSkill(c.get("deps"), c.get("principal"), c.req.valid("param").id, reason), 200);
+  });

@@ -1,9 +1,9 @@
-import { z } from "zod";
-import { IdSchema, MakerspaceIdSchema, UserIdSchema } from "./common";
+import { z } from "@hono/zod-openapi";
+import { MakerspaceIdSchema, UserIdSchema } from "./common";
 
 /**
  * A card UID as readers print it (`04:a2:3b:…`, `04-A2-…`, spaced or not) → upper-case hex
- * without separators, the form whose SHA-256 the service stores (API.md section 8). 4–64 hex
+ * without separators, the form whose SHA-256 the service stores. 4–64 hex
  * digits covers every ISO 14443 / 15693 UID length with room to spare.
  */
 export function normaliseBadgeUid(raw: string): string | null {
@@ -21,37 +21,46 @@ export const BadgeUidSchema = z
       return z.NEVER;
     }
     return hex;
+  })
+  .openapi({
+    description: "A card UID as readers print it: 4-64 hexadecimal digits, separators `:`, `-` and spaces allowed",
+    example: "04:A2:3B:1C:5D:80",
   });
 
-export const BadgeCreateSchema = z.object({
-  badge_uid: BadgeUidSchema,
-  user_id: UserIdSchema,
-  makerspace_id: MakerspaceIdSchema,
-});
+export const BadgeCreateSchema = z
+  .strictObject({
+    badge_uid: BadgeUidSchema,
+    user_id: UserIdSchema,
+    makerspace_id: MakerspaceIdSchema,
+  })
+  .openapi("BadgeCreate");
 export type BadgeCreate = z.infer<typeof BadgeCreateSchema>;
 
-export const BadgeListQuerySchema = z.object({
+export const BadgeListQuerySchema = z.strictObject({
   user_id: UserIdSchema.optional(),
   makerspace_id: MakerspaceIdSchema.optional(),
 });
 export type BadgeListQuery = z.infer<typeof BadgeListQuerySchema>;
 
-export const BadgeParamSchema = z.object({ id: IdSchema });
-
-/** `makerspace_id` only matters to a super_admin (everyone else resolves in their own makerspace). */
-export const BadgeResolveSchema = z.object({
-  badge_uid: BadgeUidSchema,
-  makerspace_id: MakerspaceIdSchema.optional(),
-});
+export const BadgeResolveSchema = z
+  .strictObject({
+    badge_uid: BadgeUidSchema,
+    makerspace_id: MakerspaceIdSchema.optional().openapi({
+      description: "Required from a super_admin; everyone else resolves in their own makerspace",
+    }),
+  })
+  .openapi("BadgeResolve");
 export type BadgeResolve = z.infer<typeof BadgeResolveSchema>;
 
-export const BadgeSchema = z.object({
-  id: z.string(),
-  user_id: z.string(),
-  makerspace_id: z.string(),
-  uid_last4: z.string(),
-  created_at: z.string(),
-});
+export const BadgeSchema = z
+  .object({
+    id: z.string(),
+    user_id: z.string(),
+    makerspace_id: z.string(),
+    uid_last4: z.string(),
+    created_at: z.string(),
+  })
+  .openapi("Badge");
 export type Badge = z.infer<typeof BadgeSchema>;
 
-export const BadgeResolvedSchema = z.object({ user_id: z.string() });
+export const BadgeResolvedSchema = z.object({ user_id: z.string() }).openapi("BadgeResolved");

@@ -1,6 +1,6 @@
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { DEVICE_KINDS } from "../auth/principal";
-import { IdSchema, MakerspaceIdSchema, paging } from "./common";
+import { MakerspaceIdSchema, paging } from "./common";
 import { EquipmentIdSchema } from "./equipment";
 
 export const DEVICE_STATUSES = ["active", "revoked"] as const;
@@ -12,15 +12,19 @@ export const DeviceEquipmentIdsSchema = z
   .max(100, "at most 100 ids")
   .transform((ids) => [...new Set(ids)].sort());
 
-export const DeviceCreateSchema = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-  kind: z.enum(DEVICE_KINDS),
-  makerspace_id: MakerspaceIdSchema,
-  equipment_ids: DeviceEquipmentIdsSchema.optional(),
-});
+export const DeviceCreateSchema = z
+  .strictObject({
+    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    kind: z.enum(DEVICE_KINDS),
+    makerspace_id: MakerspaceIdSchema,
+    equipment_ids: DeviceEquipmentIdsSchema.optional().openapi({
+      description: "The items the device may act for; absent or empty: every item of the makerspace",
+    }),
+  })
+  .openapi("DeviceCreate");
 export type DeviceCreate = z.infer<typeof DeviceCreateSchema>;
 
-export const DeviceListQuerySchema = z.object({
+export const DeviceListQuerySchema = z.strictObject({
   kind: z.enum(DEVICE_KINDS).optional(),
   status: z.enum(DEVICE_STATUSES).optional(),
   makerspace_id: MakerspaceIdSchema.optional(),
@@ -28,34 +32,41 @@ export const DeviceListQuerySchema = z.object({
 });
 export type DeviceListQuery = z.infer<typeof DeviceListQuerySchema>;
 
-export const DeviceParamSchema = z.object({ id: IdSchema });
-
+/** Optional as a whole: a heartbeat without a body reads as `{}`. */
 export const HeartbeatBodySchema = z
-  .object({
+  .strictObject({
     firmware: z.string().trim().max(100, "must be at most 100 characters").nullish(),
     allowlist_version: z.string().trim().max(200, "must be at most 200 characters").nullish(),
   })
-  .default({});
+  .openapi("HeartbeatBody");
 export type HeartbeatBody = z.infer<typeof HeartbeatBodySchema>;
 
-export const DeviceSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  kind: z.enum(DEVICE_KINDS),
-  makerspace_id: z.string(),
-  equipment_ids: z.array(z.string()),
-  status: z.enum(DEVICE_STATUSES),
-  last_seen_at: z.string().nullable(),
-  online: z.boolean(),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+export const DeviceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(DEVICE_KINDS),
+    makerspace_id: z.string(),
+    equipment_ids: z.array(z.string()),
+    status: z.enum(DEVICE_STATUSES),
+    last_seen_at: z.string().nullable(),
+    online: z.boolean().openapi({ description: "Active, with a heartbeat within 3 × DEVICE_HEARTBEAT_SECONDS" }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Device");
 export type Device = z.infer<typeof DeviceSchema>;
 
-export const DeviceWithTokenSchema = z.object({ device: DeviceSchema, token: z.string() });
+export const DeviceWithTokenSchema = z
+  .object({ device: DeviceSchema, token: z.string().openapi({ description: "Shown once; only its `jti` is kept" }) })
+  .openapi("DeviceWithToken");
 
-export const HeartbeatSchema = z.object({
-  server_time: z.string(),
-  allowlist_versions: z.record(z.string(), z.string()),
-});
+export const HeartbeatSchema = z
+  .object({
+    server_time: z.string(),
+    allowlist_versions: z
+      .record(z.string(), z.string())
+      .openapi({ description: "The current allow-list version of each item the device covers, by equipment id" }),
+  })
+  .openapi("Heartbeat");
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;

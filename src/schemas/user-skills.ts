@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { IdSchema, MakerspaceIdSchema, paging, TimestampSchema, UserIdSchema } from "./common";
 
 export const USER_SKILL_STATUSES = ["pending", "certified", "expired", "revoked"] as const;
@@ -14,45 +14,58 @@ export const QuizScoreSchema = z
 
 export const ReasonSchema = z.string().trim().max(500, "must be at most 500 characters");
 
-export const UserSkillGrantSchema = z.object({
-  user_id: UserIdSchema,
-  skill_id: IdSchema,
-  status: z.enum(["certified", "pending"]).default("certified"),
-  notes: NotesSchema.nullish(),
-  quiz_score: QuizScoreSchema.nullish(),
-  /** Absent or null: now + SKILL_CERTIFICATION_EXPIRY_DAYS. A past value is allowed (imports). */
-  expires_at: TimestampSchema.nullish(),
-});
+export const UserSkillGrantSchema = z
+  .strictObject({
+    user_id: UserIdSchema,
+    skill_id: IdSchema,
+    status: z.enum(["certified", "pending"]).default("certified"),
+    notes: NotesSchema.nullish(),
+    quiz_score: QuizScoreSchema.nullish(),
+    expires_at: TimestampSchema.nullish().openapi({
+      description: "Absent or null: now + SKILL_CERTIFICATION_EXPIRY_DAYS. A past value is allowed (imports).",
+    }),
+  })
+  .openapi("UserSkillGrant");
 export type UserSkillGrant = z.infer<typeof UserSkillGrantSchema>;
 
-export const UserSkillListQuerySchema = z.object({
+export const UserSkillListQuerySchema = z.strictObject({
   user_id: UserIdSchema.optional(),
   skill_id: IdSchema.optional(),
-  /** Matches the effective status (a certified row past `expires_at` is `expired`). */
-  status: z.enum(USER_SKILL_STATUSES).optional(),
+  status: z
+    .enum(USER_SKILL_STATUSES)
+    .optional()
+    .openapi({ description: "Matches the effective status (a certified row past `expires_at` is `expired`)" }),
   makerspace_id: MakerspaceIdSchema.optional(),
-  /** Certified, unexpired rows whose `expires_at` falls within the next N days. */
-  expiring_within_days: z.coerce.number().int().min(1).max(3650).optional(),
+  expiring_within_days: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .optional()
+    .openapi({ description: "Certified, unexpired rows whose `expires_at` falls within the next N days" }),
   ...paging(),
 });
 export type UserSkillListQuery = z.infer<typeof UserSkillListQuerySchema>;
 
-export const RevokeQuerySchema = z.object({ reason: ReasonSchema.optional() });
-export const RevokeBodySchema = z.object({ reason: ReasonSchema.nullish() });
+export const RevokeQuerySchema = z.strictObject({ reason: ReasonSchema.optional() });
+/** Optional as a whole: a revoke without a body reads as `{}`. A reason here wins over the query's. */
+export const RevokeBodySchema = z.strictObject({ reason: ReasonSchema.nullish() }).openapi("UserSkillRevoke");
 
-export const UserSkillSchema = z.object({
-  id: z.string(),
-  user_id: z.string(),
-  skill_id: z.string(),
-  skill_name: z.string(),
-  makerspace_id: z.string(),
-  status: z.enum(USER_SKILL_STATUSES),
-  certified_at: z.string().nullable(),
-  expires_at: z.string().nullable(),
-  certified_by: z.string().nullable(),
-  notes: z.string().nullable(),
-  quiz_score: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+export const UserSkillSchema = z
+  .object({
+    id: z.string(),
+    user_id: z.string(),
+    skill_id: z.string(),
+    skill_name: z.string(),
+    makerspace_id: z.string(),
+    status: z.enum(USER_SKILL_STATUSES),
+    certified_at: z.string().nullable(),
+    expires_at: z.string().nullable(),
+    certified_by: z.string().nullable(),
+    notes: z.string().nullable(),
+    quiz_score: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("UserSkill");
 export type UserSkill = z.infer<typeof UserSkillSchema>;

@@ -15,8 +15,8 @@ import type { Device, DeviceCreate, DeviceListQuery, Heartbeat, HeartbeatBody } 
 import { allowlistVersions } from "./allowlists";
 
 /**
- * `online`: an active device with a heartbeat within the last 3 × DEVICE_HEARTBEAT_SECONDS
- * (API.md section 8); a revoked device is never online, whatever it last sent.
+ * `online`: an active device with a heartbeat within the last 3 × DEVICE_HEARTBEAT_SECONDS; a
+ * revoked device is never online, whatever it last sent.
  */
 export function toDevice(deps: Deps, row: DeviceRow): Device {
   const onlineSince = deps.now.getTime() - 3 * deps.config.DEVICE_HEARTBEAT_SECONDS * 1000;
@@ -59,7 +59,7 @@ export async function listDevices(deps: Deps, makerspaceId: string | undefined, 
   return rows.map((r) => toDevice(deps, r));
 }
 
-/** The device JWT (API.md section 8): only its `jti` is stored, so the token is shown once. */
+/** The device JWT: only its `jti` is stored, so the token is shown once. */
 function deviceToken(deps: Deps, row: Pick<DeviceRow, "id" | "makerspaceId" | "kind">, jti: string) {
   return mintToken(deps.config, {
     sub: row.id,
@@ -183,22 +183,20 @@ export async function revokeDevice(deps: Deps, actor: Principal, id: string): Pr
 }
 
 /**
- * POST /devices/{id}/heartbeat, by that device only: records `last_seen_at` (and firmware) and
- * answers the current allow-list version of each of its items, in one D1 batch. Not audited: it
- * is telemetry, not a change anyone decided.
+ * POST /devices/{id}/heartbeat, by that device only (the route's `device-self`): records
+ * `last_seen_at` (and firmware) and answers the current allow-list version of each of its items,
+ * in one D1 batch. Not audited: it is telemetry, not a change anyone decided.
  */
-export async function heartbeat(deps: Deps, actor: Principal, id: string, body: HeartbeatBody): Promise<Heartbeat> {
-  if (actor.role !== "device" || actor.sub !== id || !actor.makerspaceId) {
-    throw new AppError("forbidden", "Only the device itself may send its heartbeat");
-  }
+export async function heartbeat(deps: Deps, device: Principal, body: HeartbeatBody): Promise<Heartbeat> {
+  const { sub: id, makerspaceId } = device;
+  // Every token but a super_admin's names a makerspace; this narrows the type.
+  if (!makerspaceId) throw new AppError("forbidden", "Only a device of a makerspace sends heartbeats");
   const at = iso(deps.now);
   const update = deps.db
     .update(devices)
     .set({ lastSeenAt: at, ...(body.firmware ? { firmware: body.firmware } : {}) })
-    .where(and(eq(devices.id, id), eq(devices.status, "active"), eq(devices.makerspaceId, actor.makerspaceId)));
-  const { versions, extra } = await allowlistVersions(deps, actor.makerspaceId, actor.deviceEquipmentIds ?? [], [
-    update,
-  ]);
+    .where(and(eq(devices.id, id), eq(devices.status, "active"), eq(devices.makerspaceId, makerspaceId)));
+  const { versions, extra } = await allowlistVersions(deps, makerspaceId, device.deviceEquipmentIds ?? [], [update]);
   if (changesOf(extra[0]) !== 1) throw new AppError("device_not_found", "Device not found");
   return { server_time: at, allowlist_versions: versions };
 }

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, ne, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
-import { assertMayRead, assertRowReadable, inMakerspace, readerScope } from "../auth/guards";
+import { assertRowReadable, inMakerspace, readerScope } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, runBatch } from "../db/client";
@@ -46,7 +46,6 @@ export async function getUserSkillById(deps: Deps, id: string): Promise<UserSkil
 }
 
 export async function getUserSkill(deps: Deps, actor: Principal, id: string): Promise<UserSkill> {
-  assertMayRead(actor);
   const row = await selectUserSkills(deps).where(eq(userSkills.id, id)).get();
   assertRowReadable(
     actor,
