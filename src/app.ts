@@ -5,8 +5,8 @@ import { loadConfig } from "./config";
 import type { AppEnv } from "./context";
 import { AppError, validationError } from "./lib/errors";
 import { toFieldErrors } from "./lib/validate";
-import { enforceScope } from "./middleware/authorize";
 import { authenticate } from "./middleware/auth";
+import { enforceScope } from "./middleware/authorize";
 import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext, requestDeps } from "./middleware/request-context";
@@ -67,25 +67,31 @@ export function buildApp() {
   app.use("/api/*", jsonBody);
   app.use("*", fixedPathMethods(app));
 
-  app.route("/", systemRoutes(() => app));
-  app.route("/kiosk", kioskRoutes);
-  app.route("/", jwksRoutes);
-  app.route("/api/v1/devices", deviceRoutes);
-  app.route("/api/v1/badges", badgeRoutes);
-  app.route("/api/v1/equipment", equipmentRoutes);
-  app.route("/api/v1/skills/access", allowlistRoutes);
-  app.route("/api/v1/skills/access", accessRoutes);
-  app.route("/api/v1/skills/equipment-requirements", requirementsRoutes);
-  app.route("/api/v1/skills/audit-logs", auditLogRoutes);
-  app.route("/api/v1/skills/user-skills", userSkillRoutes);
-  app.route("/api/v1/skills/requests", requestRoutes);
-  app.route("/api/v1/skills", skillRoutes);
+  // One chained expression, so the app's type carries every route for the typed client.
+  const routes = app
+    .route(
+      "/",
+      systemRoutes(() => app),
+    )
+    .route("/kiosk", kioskRoutes)
+    .route("/", jwksRoutes)
+    .route("/api/v1/devices", deviceRoutes)
+    .route("/api/v1/badges", badgeRoutes)
+    .route("/api/v1/equipment", equipmentRoutes)
+    .route("/api/v1/skills/access", allowlistRoutes)
+    .route("/api/v1/skills/access", accessRoutes)
+    .route("/api/v1/skills/equipment-requirements", requirementsRoutes)
+    .route("/api/v1/skills/audit-logs", auditLogRoutes)
+    .route("/api/v1/skills/user-skills", userSkillRoutes)
+    .route("/api/v1/skills/requests", requestRoutes)
+    .route("/api/v1/skills", skillRoutes);
 
   app.onError(onError);
   app.notFound(notFoundOrMethodNotAllowed(app));
-  return app;
+  return routes;
 }
 
-export type App = ReturnType<typeof buildApp>;
+/** The app's type with every route: what `hc` (src/client.ts) is typed from. */
+export type AppType = ReturnType<typeof buildApp>;
 
 export const app = buildApp();
