@@ -1,56 +1,56 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ADMINS } from "../auth/access";
 import { publicSigningJwk } from "../auth/allowlist-key";
 import type { AppEnv } from "../context";
-import { validate } from "../lib/validate";
-import { allowRoles } from "../middleware/auth";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
 import { AccessParamSchema } from "../schemas/access";
-import { JwksSchema, SignedAllowlistSchema } from "../schemas/allowlists";
+import { AllowlistHeadersSchema, JwksSchema, SignedAllowlistSchema } from "../schemas/allowlists";
 import { getAllowlist } from "../services/allowlists";
+import { jsonContent } from "./content";
 
-/** Mounted at /api/v1/skills/access, before the access checks (API.md section 9). */
-export const allowlistRoutes = new Hono<AppEnv>().get(
-  "/equipment/:equipment_id/allowlist",
-  allowRoles("device", "super_admin", "makerspace_admin"),
-  validate("param", AccessParamSchema),
-  async (c) => {
-    const deps = c.get("deps");
-    const id = c.req.valid("param").equipment_id;
-    const result = await getAllowlist(deps, c.get("principal"), id, c.req.header("if-none-match"));
-    const version = result.notModified ? result.version : result.body.allowlist.version;
-    c.header("etag", `"${version}"`);
-    if (result.notModified) return c.body(null, 304);
-    return c.json(result.body);
+const ETAG_HEADER = {
+  ETag: { description: "The list's `version`, quoted", schema: { type: "string" } },
+} as const;
+
+const allowlist = apiRoute({
+  method: "get",
+  path: "/equipment/{equipment_id}/allowlist",
+  tags: ["Access"],
+  summary: "Signed offline allow-list (EdDSA compact JWS); ETag = version, If-None-Match → 304",
+  access: { callers: ["device", ...ADMINS], scope: ["device-equipment"] },
+  request: { params: AccessParamSchema, headers: AllowlistHeadersSchema },
+  responses: {
+    200: { ...jsonContent(SignedAllowlistSchema, "The list and its JWS"), headers: ETAG_HEADER },
+    304: { description: "Not modified (If-None-Match names the current version)", headers: ETAG_HEADER },
   },
-);
-
-/** `/.well-known/jwks.json`: unauthenticated, so controllers can fetch it before they hold a list. */
-export const jwksRoutes = new Hono<AppEnv>().get("/.well-known/jwks.json", async (c) => {
-  const key = await publicSigningJwk(c.get("deps").config);
-  c.header("cache-control", "public, max-age=300");
-  return c.json({ keys: [key] });
+  errors: ["equipment_not_found"],
 });
 
-export const allowlistDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/api/v1/skills/access/equipment/{equipment_id}/allowlist",
-    summary: "Signed offline allow-list (EdDSA compact JWS); ETag = version, If-None-Match → 304",
-    tag: "Access",
-    roles: "device (for its equipment), super_admin, makerspace_admin",
-    params: AccessParamSchema,
-    responses: {
-      200: { description: "The list and its JWS", schema: SignedAllowlistSchema },
-      304: { description: "Not modified (If-None-Match names the current version)" },
+/** Mounted at /api/v1/skills/access, before the access checks. */
+export const allowlistRoutes = new OpenAPIHono<AppEnv>().openapi(allowlist, async (c) => {
+  const id = c.req.valid("param").equipment_id;
+  const ifNoneMatch = c.req.valid("header")["If-None-Match"];
+  const result = await getAllowlist(c.get("deps"), c.get("principal"), id, ifNoneMatch);
+  if (result.notModified) return c.body(null, 304, { etag: `"${result.version}"` });
+  return c.json(result.body, 200, { etag: `"${result.body.allowlist.version}"` });
+});
+
+const jwks = apiRoute({
+  method: "get",
+  path: "/.well-known/jwks.json",
+  tags: ["System"],
+  summary: "Public key(s) that verify allow-list signatures",
+  access: { public: true },
+  responses: {
+    200: {
+      ...jsonContent(JwksSchema, "JWK set"),
+      headers: { "Cache-Control": { description: "`public, max-age=300`", schema: { type: "string" } } },
     },
   },
-  {
-    method: "get",
-    path: "/.well-known/jwks.json",
-    summary: "Public key(s) that verify allow-list signatures",
-    tag: "System",
-    roles: "anyone",
-    auth: false,
-    responses: { 200: { description: "JWK set", schema: JwksSchema } },
-  },
-];
+});
+
+/** `/.well-known/jwks.json`: unauthenticated, so controllers can fetch it before they hold a list. */
+export const jwksRoutes = new OpenAPIHono<AppEnv>().openapi(jwks, async (c) => {
+  const key = await publicSigningJwk(c.get("deps").config);
+  return c.json({ keys: [key] }, 200, { "cache-control": "public, max-age=300" });
+});

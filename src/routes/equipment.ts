@@ -1,81 +1,78 @@
-import { Hono } from "hono";
-import { assertMakerspace, scopeMakerspace } from "../auth/guards";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ADMINS, EVERY_ROLE } from "../auth/access";
+import { scopeMakerspace } from "../auth/guards";
 import type { AppEnv } from "../context";
-import { validate } from "../lib/validate";
-import { adminOnly } from "../middleware/auth";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
+import { IdParamSchema } from "../schemas/common";
 import {
   EquipmentCreateSchema,
   EquipmentListQuerySchema,
-  EquipmentParamSchema,
   EquipmentSchema,
   EquipmentUpdateSchema,
 } from "../schemas/equipment";
 import { createEquipment, getEquipment, listEquipment, updateEquipment } from "../services/equipment";
+import { jsonBody, jsonContent } from "./content";
 
-export const equipmentRoutes = new Hono<AppEnv>()
-  .post("/", adminOnly, validate("json", EquipmentCreateSchema), async (c) => {
-    const actor = c.get("principal");
-    const body = c.req.valid("json");
-    assertMakerspace(actor, body.makerspace_id);
-    return c.json(await createEquipment(c.get("deps"), actor, body), 201);
-  })
-  .get("/", validate("query", EquipmentListQuerySchema), async (c) => {
-    const actor = c.get("principal");
+const tags = ["Equipment"];
+
+const create = apiRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Register equipment (optional caller-given id)",
+  access: { callers: ADMINS, scope: ["makerspace"] },
+  request: { body: jsonBody(EquipmentCreateSchema) },
+  responses: { 201: jsonContent(EquipmentSchema, "The new equipment") },
+  errors: ["equipment_conflict"],
+});
+
+const list = apiRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List equipment (a device registered for some items lists only those)",
+  access: { callers: EVERY_ROLE, scope: ["makerspace"] },
+  request: { query: EquipmentListQuerySchema },
+  responses: { 200: jsonContent(EquipmentSchema.array(), "Equipment") },
+});
+
+// The path names the item `id`, not `equipment_id`, so `getEquipment` applies `device-equipment`.
+const get = apiRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get equipment",
+  access: { callers: EVERY_ROLE, scope: ["makerspace", "device-equipment"] },
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(EquipmentSchema, "The equipment") },
+  errors: ["equipment_not_found"],
+});
+
+const update = apiRoute({
+  method: "put",
+  path: "/{id}",
+  tags,
+  summary: "Update equipment (partial)",
+  access: { callers: ADMINS, scope: ["makerspace"] },
+  request: { params: IdParamSchema, body: jsonBody(EquipmentUpdateSchema) },
+  responses: { 200: jsonContent(EquipmentSchema, "The updated equipment") },
+  errors: ["equipment_not_found"],
+});
+
+/** Mounted at /api/v1/equipment. */
+export const equipmentRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(create, async (c) =>
+    c.json(await createEquipment(c.get("deps"), c.get("principal"), c.req.valid("json")), 201),
+  )
+  .openapi(list, async (c) => {
     const query = c.req.valid("query");
-    return c.json(await listEquipment(c.get("deps"), actor, scopeMakerspace(actor, query.makerspace_id), query));
+    const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
+    return c.json(await listEquipment(c.get("deps"), c.get("principal"), makerspaceId, query), 200);
   })
-  .get("/:id", validate("param", EquipmentParamSchema), async (c) => {
-    return c.json(await getEquipment(c.get("deps"), c.get("principal"), c.req.valid("param").id));
-  })
-  .put(
-    "/:id",
-    adminOnly,
-    validate("param", EquipmentParamSchema),
-    validate("json", EquipmentUpdateSchema),
-    async (c) => {
-      const actor = c.get("principal");
-      return c.json(await updateEquipment(c.get("deps"), actor, c.req.valid("param").id, c.req.valid("json")));
-    },
-  );
-
-const base = "/api/v1/equipment";
-export const equipmentDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: base,
-    summary: "Register equipment (optional caller-given id)",
-    tag: "Equipment",
-    roles: "super_admin, makerspace_admin",
-    body: EquipmentCreateSchema,
-    responses: { 201: { description: "Created", schema: EquipmentSchema } },
-  },
-  {
-    method: "get",
-    path: base,
-    summary: "List equipment",
-    tag: "Equipment",
-    roles: "any role, own makerspace",
-    query: EquipmentListQuerySchema,
-    responses: { 200: { description: "Equipment", schema: EquipmentSchema.array() } },
-  },
-  {
-    method: "get",
-    path: `${base}/{id}`,
-    summary: "Get equipment",
-    tag: "Equipment",
-    roles: "any role, own makerspace",
-    params: EquipmentParamSchema,
-    responses: { 200: { description: "The equipment", schema: EquipmentSchema } },
-  },
-  {
-    method: "put",
-    path: `${base}/{id}`,
-    summary: "Update equipment (partial)",
-    tag: "Equipment",
-    roles: "super_admin, makerspace_admin",
-    params: EquipmentParamSchema,
-    body: EquipmentUpdateSchema,
-    responses: { 200: { description: "The updated equipment", schema: EquipmentSchema } },
-  },
-];
+  .openapi(get, async (c) =>
+    c.json(await getEquipment(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200),
+  )
+  .openapi(update, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(await updateEquipment(c.get("deps"), c.get("principal"), id, c.req.valid("json")), 200);
+  });

@@ -1,13 +1,11 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { kioskCsp, kioskPage } from "../kiosk/page";
-import { validate } from "../lib/validate";
-import type { RouteDoc } from "../openapi/registry";
+import { apiRoute } from "../openapi/route";
 
 export const KIOSK_IDLE_DEFAULT_SECONDS = 60;
 
-export const KioskQuerySchema = z.object({
+export const KioskQuerySchema = z.strictObject({
   idle: z.coerce
     .number()
     .int()
@@ -23,31 +21,30 @@ function nonce(): string {
   return btoa(String.fromCharCode(...bytes));
 }
 
-/**
- * GET /kiosk: the touch-screen page of API.md section 10. No auth for the page itself; its data
- * calls carry the kiosk device token the admin pasted. A fresh nonce per response keeps the CSP
- * strict while the page stays a single self-contained document.
- */
-export const kioskRoutes = new Hono<AppEnv>().get("/", validate("query", KioskQuerySchema), (c) => {
-  const q = c.req.valid("query");
-  const n = nonce();
-  c.header("content-security-policy", kioskCsp(n));
-  c.header("cache-control", "no-store");
-  c.header("referrer-policy", "no-referrer");
-  c.header("x-frame-options", "DENY");
-  c.header("permissions-policy", "camera=(), microphone=(), geolocation=()");
-  return c.html(kioskPage(n, q.idle, q.setup !== undefined));
+const page = apiRoute({
+  method: "get",
+  path: "/",
+  tags: ["System"],
+  summary: "The kiosk page: members tap a badge to see their certifications and equipment",
+  description: "The page itself needs no token; its data calls carry the kiosk device token an admin pastes in.",
+  access: { public: true },
+  request: { query: KioskQuerySchema },
+  responses: { 200: { description: "HTML page", content: { "text/html": { schema: z.string() } } } },
 });
 
-export const kioskDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/kiosk",
-    summary: "The kiosk page: members tap a badge to see their certifications and equipment",
-    tag: "System",
-    roles: "anyone (the page's data calls use a kiosk device token)",
-    auth: false,
-    query: KioskQuerySchema,
-    responses: { 200: { description: "HTML page", contentType: "text/html" } },
-  },
-];
+/**
+ * GET /kiosk: the touch-screen page. No auth for the page itself; its data calls carry the kiosk
+ * device token the admin pasted. A fresh nonce per response keeps the CSP strict while the page
+ * stays a single self-contained document.
+ */
+export const kioskRoutes = new OpenAPIHono<AppEnv>().openapi(page, (c) => {
+  const q = c.req.valid("query");
+  const n = nonce();
+  return c.html(kioskPage(n, q.idle, q.setup !== undefined), 200, {
+    "content-security-policy": kioskCsp(n),
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+  });
+});

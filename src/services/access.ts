@@ -1,7 +1,7 @@
 import { type Decision, decideAccess, type HeldCertification } from "../access/decide";
 import { newEvent } from "../audit/events";
 import { publishDirect } from "../audit/producer";
-import { assertDeviceMayUse, deviceEquipmentScope, visibleOr404 } from "../auth/guards";
+import { deviceEquipmentScope, visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { EquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
@@ -24,6 +24,7 @@ export function visibleEquipment(actor: Principal, item: EquipmentRequirements |
   return visibleOr404(actor, item, "equipment_not_found", "Equipment not found");
 }
 
+/** The route's `device-equipment` scope has already held a device to its equipment. */
 async function evaluate(
   deps: Deps,
   actor: Principal,
@@ -31,7 +32,6 @@ async function evaluate(
   userId: string,
   consistency: Consistency,
 ): Promise<{ item: EquipmentRequirements; result: AccessResult }> {
-  assertDeviceMayUse(actor, equipmentId);
   const data = await loadSingleCheck(deps, equipmentId, userId, consistency);
   const item = visibleEquipment(actor, data.requirements);
   const result = {

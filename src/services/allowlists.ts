@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type AllowlistContent, allowlistContent, type BadgeHashRow, type CertifiedRow } from "../access/allowlist";
 import { publicSigningJwk, signAllowlistPayload } from "../auth/allowlist-key";
-import { assertDeviceMayUse, inMakerspace } from "../auth/guards";
+import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { EquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
@@ -85,9 +85,9 @@ export function matchesEtag(header: string | undefined, version: string): boolea
 export type AllowlistResult = { notModified: true; version: string } | { notModified: false; body: SignedAllowlist };
 
 /**
- * GET …/allowlist (API.md section 9): one D1 round trip; 304 when the caller already holds this
- * version. The signing key is checked first, so a missing key is a 500 `config_error` even for
- * callers that would get a 304.
+ * GET …/allowlist: one D1 round trip; 304 when the caller already holds this version. The
+ * signing key is checked first, so a missing key is a 500 `config_error` even for callers that
+ * would get a 304. The route's `device-equipment` scope has already held a device to its items.
  */
 export async function getAllowlist(
   deps: Deps,
@@ -95,7 +95,6 @@ export async function getAllowlist(
   equipmentId: string,
   ifNoneMatch: string | undefined,
 ): Promise<AllowlistResult> {
-  assertDeviceMayUse(actor, equipmentId);
   await publicSigningJwk(deps.config);
   const reads = await runReads(deps, [], sql`(${equipmentId})`);
   const item = reads.items[0];

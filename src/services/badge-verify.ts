@@ -1,5 +1,4 @@
 import { and, eq, sql } from "drizzle-orm";
-import { assertDeviceMayUse } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { badges, equipment, userSkills } from "../db/schema";
@@ -12,11 +11,11 @@ import { badgeHash } from "./badges";
 const UNKNOWN_BADGE = "Unknown badge";
 
 /**
- * `verify` with `{ badge_uid }` (API.md section 8): the card resolves to its member in the
- * equipment's makerspace and the strong check runs for that member — resolution, requirements
- * and certifications in ONE D1 batch (the certifications select by the badge's user through a
- * subquery). An unknown (or deleted) card is denied as `insufficient_skills` "Unknown badge" and
- * audited like any other denial.
+ * `verify` with `{ badge_uid }` (the route's `device-equipment` scope has already held a device to
+ * its equipment): the card resolves to its member in the equipment's makerspace and the strong
+ * check runs for that member — resolution, requirements and certifications in ONE D1 batch (the
+ * certifications select by the badge's user through a subquery). An unknown (or deleted) card is
+ * denied as `insufficient_skills` "Unknown badge" and audited like any other denial.
  */
 export async function verifyAccessByBadge(
   deps: Deps,
@@ -24,7 +23,6 @@ export async function verifyAccessByBadge(
   equipmentId: string,
   badgeUid: string,
 ): Promise<AccessResult> {
-  assertDeviceMayUse(actor, equipmentId);
   const { db } = deps;
   const hash = await badgeHash(badgeUid);
   const badgeMatch = sql`${badges.uidSha256} = ${hash} and ${badges.makerspaceId} = (select ${equipment.makerspaceId} from ${equipment} where ${equipment.id} = ${equipmentId})`;
