@@ -1,5 +1,5 @@
-// npm run test:browser — the kiosk page (API.md section 10) in Debian's Chromium against the real
-// local server: token setup, badge tap, tiles vs the bulk access check, a training request, the
+// npm run test:browser — the kiosk page in Debian's Chromium against the real local server: token
+// setup (by button and by Enter), badge tap, tiles vs the bulk access check, a training request, the
 // idle reset leaving nothing of the member behind, error messages; portrait and landscape.
 // Installs nothing: .ci/run installs chromium when it is missing.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -67,7 +67,16 @@ async function setupToken(page, ctx) {
   check(`${ctx}: garbage token refused in plain words`, /not a token/.test(await page.textContent("#setup-error")));
   await save(seed.adminToken);
   check(`${ctx}: non-kiosk token refused`, /not a kiosk device token/.test(await page.textContent("#setup-error")));
-  await save(seed.kioskToken);
+  // Enter saves, as the button does, and puts no line break into the field.
+  await page.fill("#setup-token", "still not a token");
+  await page.press("#setup-token", "Enter");
+  check(
+    `${ctx}: Enter in the token field saves it, without a line break`,
+    /That is not a token/.test(await page.textContent("#setup-error")) &&
+      (await page.inputValue("#setup-token")) === "still not a token",
+  );
+  await page.fill("#setup-token", seed.kioskToken);
+  await page.press("#setup-token", "Enter");
   await page.waitForSelector("#idle:not([hidden])", { timeout: 10_000 });
   check(`${ctx}: idle screen says "Tap your badge"`, (await page.textContent("#idle-title")) === "Tap your badge");
   const stored = await page.evaluate((k) => localStorage.getItem(k), TOKEN_KEY);

@@ -1,11 +1,11 @@
-import { KIOSK_SCRIPT } from "./script";
+import { KIOSK_SCRIPT } from "./bundle.generated";
 import { KIOSK_CSS } from "./styles";
 
 /**
- * The kiosk page (API.md section 10): one document, inline CSS and JS tagged with a per-response
- * nonce, so the Content-Security-Policy can forbid every other script, style and origin. Nothing
- * member-specific is rendered here: the script fills the member view from the API and empties it
- * again on the idle reset.
+ * The kiosk page: one document, inline CSS and JS tagged with a per-response nonce, so the
+ * Content-Security-Policy can forbid every other script, style and origin. The JS is the bundle of
+ * src/kiosk/browser/ (scripts/build-kiosk.mjs). Nothing member-specific is rendered here: the
+ * script fills the member view from the API and empties it again on the idle reset.
  */
 export function kioskPage(nonce: string, idleSeconds: number, setup: boolean): string {
   return `<!doctype html>

@@ -4,30 +4,34 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { api, freePort, mintToken, startServer } from "../../scripts/lib/client.mjs";
-import { Controller, normaliseUid, sha256Hex } from "./controller.mjs";
+import { Controller, normaliseUid, sha256Hex } from "./controller";
 
 const TTL_SECONDS = 7200;
 const HOUR = 3_600_000;
 
-function check(res, status) {
+type Answer = Awaited<ReturnType<ReturnType<typeof api>>>;
+
+function check(res: Answer, status: number) {
   assert.equal(res.status, status, JSON.stringify(res.body));
   return res.body;
 }
 
 describe("reference controller", () => {
-  let server;
-  let admin;
-  let equipmentId;
-  let deviceToken;
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let baseUrl: string;
+  let admin: ReturnType<typeof api>;
+  let equipmentId: string;
+  let deviceToken: string;
   let skew = 0;
   const clock = () => Date.now() + skew;
   const badges = { holder: "04:A1:B2:C3:D4:E5:F6", soon: "04-11-22-33-44-55-66", none: "04 99 88 77 66 55 44" };
   const unknown = "DE:AD:BE:EF:00:11:22";
-  let controller;
+  let controller: Controller;
 
   before(async () => {
     server = await startServer({ port: await freePort(), env: { ALLOWLIST_TTL_SECONDS: String(TTL_SECONDS) } });
-    admin = api(server.url, await mintToken({ role: "makerspace_admin", sub: "admin-1", makerspace: "ms-1" }));
+    baseUrl = server.url;
+    admin = api(baseUrl, await mintToken({ role: "makerspace_admin", sub: "admin-1", makerspace: "ms-1" }));
     equipmentId = check(await admin("POST", "/api/v1/equipment", { name: "Laser", makerspace_id: "ms-1" }), 201).id;
     const skill = check(
       await admin("POST", "/api/v1/skills/", {
@@ -39,7 +43,7 @@ describe("reference controller", () => {
       }),
       201,
     );
-    const grant = (user_id, expires_at) =>
+    const grant = (user_id: string, expires_at: string) =>
       admin("POST", "/api/v1/skills/user-skills", { user_id, skill_id: skill.id, expires_at });
     check(await grant("holder", new Date(Date.now() + 30 * 24 * HOUR).toISOString()), 201);
     check(await grant("soon", new Date(Date.now() + HOUR).toISOString()), 201);
@@ -56,7 +60,7 @@ describe("reference controller", () => {
       201,
     );
     deviceToken = reg.token;
-    controller = new Controller({ baseUrl: server.url, token: deviceToken, equipmentId, now: clock, timeoutMs: 2000 });
+    controller = new Controller({ baseUrl, token: deviceToken, equipmentId, now: clock, timeoutMs: 2000 });
   });
 
   after(async () => {
@@ -66,6 +70,7 @@ describe("reference controller", () => {
   it("fetches and verifies the signed list, then polls with If-None-Match (304)", async () => {
     assert.equal(await controller.refresh(), "updated");
     const list = controller.list;
+    assert.ok(list);
     assert.equal(list.equipment_id, equipmentId);
     assert.equal(list.open, false);
     assert.equal(Date.parse(list.valid_until) - Date.parse(list.generated_at), TTL_SECONDS * 1000);
@@ -73,14 +78,14 @@ describe("reference controller", () => {
       list.entries.map((e) => e.user_id),
       ["holder", "soon"],
     );
-    const holderHash = await sha256Hex(normaliseUid(badges.holder));
-    assert.deepEqual(list.entries[0].badge_sha256, [holderHash]);
+    const holderHash = await sha256Hex(normaliseUid(badges.holder)!);
+    assert.deepEqual(list.entries[0]?.badge_sha256, [holderHash]);
     assert.equal(await controller.refresh(), "not_modified");
   });
 
   it("sends heartbeats that report the held version", async () => {
     const hb = await controller.heartbeat();
-    assert.equal(hb.allowlist_versions[equipmentId], controller.list.version);
+    assert.equal(hb?.allowlist_versions[equipmentId], controller.list?.version);
     const device = check(await admin("GET", `/api/v1/devices/${controller.deviceId}`), 200);
     assert.equal(device.online, true);
   });
@@ -101,12 +106,13 @@ describe("reference controller", () => {
 
   it("refuses a tampered list and keeps the verified one", async () => {
     const held = controller.list;
+    assert.ok(held);
     const realFetch = globalThis.fetch;
-    globalThis.fetch = async (url, init) => {
+    globalThis.fetch = async (url: string | URL | Request, init?: RequestInit) => {
       const res = await realFetch(url, init);
       if (!String(url).endsWith("/allowlist") || res.status !== 200) return res;
-      const body = await res.json();
-      const [h, p, s] = body.jws.split(".");
+      const body = (await res.json()) as { jws: string };
+      const [h, p = "", s] = body.jws.split(".");
       const payload = JSON.parse(Buffer.from(p, "base64url").toString());
       payload.open = true;
       const forged = `${h}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.${s}`;
@@ -128,7 +134,7 @@ describe("reference controller", () => {
       await admin("POST", "/api/v1/devices", { name: "Spare", kind: "door", makerspace_id: "ms-1" }),
       201,
     );
-    const spare = new Controller({ baseUrl: server.url, token: reg.token, equipmentId, now: clock });
+    const spare = new Controller({ baseUrl, token: reg.token, equipmentId, now: clock });
     assert.equal(await spare.refresh(), "updated");
     check(await admin("POST", `/api/v1/devices/${reg.device.id}/revoke`), 200);
     // Revocation reaches every isolate within 60 s; the local server is one isolate: at once.
@@ -143,7 +149,7 @@ describe("reference controller", () => {
   });
 
   it("offline: answers from the verified list, drops expired entries, and refuses all past valid_until", async () => {
-    await server.stop();
+    await server?.stop();
     server = null;
     assert.equal(await controller.refresh(), "offline");
 
@@ -167,7 +173,7 @@ describe("reference controller", () => {
     assert.equal((await controller.decide(badges.holder)).allow, true);
 
     // Past valid_until: fail-secure, nobody gets in.
-    skew = Date.parse(controller.list.valid_until) - Date.now();
+    skew = Date.parse(controller.list?.valid_until ?? "") - Date.now();
     assert.deepEqual(await controller.decide(badges.holder), {
       allow: false,
       source: "offline",
