@@ -1,17 +1,12 @@
 import { AppError, type ErrorType } from "../lib/errors";
-import type { Principal, Role } from "./principal";
+import type { Principal } from "./principal";
 
 /**
- * Role and tenancy rules, used by every route:
- * - a role that may not make the call → 403 `forbidden`;
+ * Tenancy rules. Roles are declared on each route (src/auth/access.ts); these are what remains
+ * for the scope checks and the services:
  * - a resource of another makerspace asked for by id → 404 of that resource (existence not leaked);
  * - a filter or body naming another makerspace → 403.
  */
-export function requireRole(p: Principal, ...roles: Role[]): void {
-  if (!roles.includes(p.role)) throw new AppError("forbidden", "Not allowed for this role");
-}
-
-export const ADMIN_ROLES: Role[] = ["super_admin", "makerspace_admin"];
 
 /** May the caller see rows of this makerspace? */
 export function inMakerspace(p: Principal, makerspaceId: string): boolean {

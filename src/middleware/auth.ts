@@ -1,8 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { checkDeviceToken } from "../auth/device-tokens";
-import { ADMIN_ROLES, requireRole } from "../auth/guards";
 import { bearerToken, verifyToken } from "../auth/jwt";
-import type { Role } from "../auth/principal";
 import type { AppEnv } from "../context";
 
 /**
@@ -15,16 +13,3 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   c.set("principal", await checkDeviceToken(deps, principal));
   await next();
 });
-
-/**
- * The role check as a route middleware, placed before `validate(...)`: a caller whose role may
- * not make the call gets 403 whatever it sent, and learns nothing about the body's rules (422).
- */
-export function allowRoles(...roles: Role[]) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    requireRole(c.get("principal"), ...roles);
-    await next();
-  });
-}
-
-export const adminOnly = allowRoles(...ADMIN_ROLES);
