@@ -131,7 +131,7 @@ export class Controller {
   /**
    * "May badge X use this equipment?" Online through `verify` (strong, audited); when the
    * service cannot be reached (or fails), offline from the verified list.
-   * @returns {Promise<{ allow: boolean, source: "online" | "offline", reason: string, user_id?: string }>}
+   * @returns {Promise<{ allow: boolean, source: "online" | "offline", reason: string, user_id?: string, denial?: string }>}
    */
   async decide(badgeUid) {
     const uid = normaliseUid(badgeUid);
@@ -152,7 +152,9 @@ export class Controller {
     const body = await res.json().catch(() => ({}));
     if (res.ok) return { allow: true, source: "online", reason: body.reason, user_id: body.user_id };
     if (res.status === 401) this.cutOff(res.status);
-    return { allow: false, source: "online", reason: body.detail ?? `HTTP ${res.status}` };
+    // `denial` is the stable code to act on (missing_skills, unknown_badge, equipment_unavailable).
+    const denial = typeof body.denial === "string" ? { denial: body.denial } : {};
+    return { allow: false, source: "online", reason: body.detail ?? `HTTP ${res.status}`, ...denial };
   }
 
   /** The offline answer: nothing without a list, nothing past `valid_until`, else the list's word. */

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type ErrorType, statusOf } from "../lib/errors";
+import { DENIALS } from "../schemas/access";
 
 /** The one error body of the API; every non-2xx answer has it (named `Error` in the document). */
 export const ErrorSchema = z
@@ -23,7 +24,7 @@ const EXTRA_FIELDS: Partial<Record<ErrorType, Record<string, z.ZodType>>> = {
   insufficient_skills: {
     missing_skills: z.array(z.string()),
     reason: z.string(),
-    denial: z.enum(["missing_skills", "unknown_badge", "equipment_unavailable"]),
+    denial: z.enum(DENIALS),
   },
 };
 

@@ -82,9 +82,17 @@ export const EquipmentRequirementsSchema = z.array(
 );
 export type EquipmentRequirementsList = z.infer<typeof EquipmentRequirementsSchema>;
 
+/** Why a `verify` was denied, in order of precedence (the first that applies wins). */
+export const DENIALS = ["equipment_unavailable", "unknown_badge", "missing_skills"] as const;
+export type Denial = (typeof DENIALS)[number];
+
 export const InsufficientSkillsSchema = z.object({
   detail: z.string(),
   status_code: z.literal(403),
   error_type: z.literal("insufficient_skills"),
   missing_skills: z.array(z.string()),
+  /** The human sentence, as in an allowed answer (equals `detail`). */
+  reason: z.string(),
+  /** A stable code for controllers: maintenance or retired, unknown card, or missing skills. */
+  denial: z.enum(DENIALS),
 });
