@@ -34,6 +34,9 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // A second, real D1 that setup leaves unmigrated: what a server answering before its
+          // migrations would serve (test/integration/health.test.ts).
+          d1Databases: ["UNMIGRATED_DB"],
           bindings: {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET_KEY: TEST_JWT_SECRET,
