@@ -1,6 +1,8 @@
 // npm run test:e2e — the black-box suite: a real `wrangler dev` on 127.0.0.1 (local D1, KV and
-// Queues on a fresh persistence directory), driven over HTTP only. Writes test-results/e2e.json
-// (counted by .ci/run) and ends with "N passed, M failed".
+// Queues on a fresh persistence directory), driven over HTTP only — the README walkthrough run by
+// bash as printed, the design's examples, the cron trigger — after a startup probe of
+// `npm run start:local`. Writes test-results/e2e.json (counted by .ci/run) and ends with
+// "N passed, M failed".
 import { mkdirSync, writeFileSync } from "node:fs";
 import { freePort, startServer } from "./lib/client.mjs";
 import { cronCases } from "./lib/e2e-cron.mjs";
