@@ -40,6 +40,10 @@ const DESCRIPTIONS: Record<number, string> = {
   503: "A dependency is unavailable or not ready (with `Retry-After`)",
 };
 
+const RETRY_AFTER_HEADER = {
+  "retry-after": { description: "Seconds to wait before asking again", schema: { type: "string" } },
+};
+
 /** One response per status, its `error_type` limited to the types this route can answer there. */
 export function errorResponses(types: readonly ErrorType[]): Record<string, unknown> {
   const byStatus = new Map<number, ErrorType[]>();
@@ -64,6 +68,7 @@ export function errorResponses(types: readonly ErrorType[]): Record<string, unkn
     responses[String(status)] = {
       description: `${DESCRIPTIONS[status] ?? "Error"}: ${statusTypes.map((t) => `\`${t}\``).join(", ")}`,
       content: { "application/json": { schema } },
+      ...(status === 503 ? { headers: RETRY_AFTER_HEADER } : {}),
     };
   }
   return responses;
