@@ -3,7 +3,15 @@
 import { spawn, spawnSync } from "node:child_process";
 import { ensureDevVars } from "./lib/dev-vars.mjs";
 
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+// No telemetry, and no fetch of the `Request.cf` placeholder from workers.cloudflare.com: offline,
+// that fetch fails with a getaddrinfo ENOTFOUND stack trace at every start (this API reads no
+// `request.cf`; Miniflare's built-in placeholder is used). Set CLOUDFLARE_CF_FETCH_ENABLED=true
+// to fetch it anyway.
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+};
 const port = process.env.PORT ?? "8787";
 // PERSIST_DIR keeps a run's D1/KV/Queues state apart (the e2e and soak scripts use a fresh one).
 const persist = process.env.PERSIST_DIR ? ["--persist-to", process.env.PERSIST_DIR] : [];

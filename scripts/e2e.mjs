@@ -1,10 +1,14 @@
 // npm run test:e2e — the black-box suite: a real `wrangler dev` on 127.0.0.1 (local D1, KV and
-// Queues on a fresh persistence directory), driven over HTTP only. Writes test-results/e2e.json
-// (counted by .ci/run) and ends with "N passed, M failed".
+// Queues on a fresh persistence directory), driven over HTTP only — the README walkthrough run by
+// bash as printed, the design's examples, the cron trigger — after a startup probe of
+// `npm run start:local`. Writes test-results/e2e.json (counted by .ci/run) and ends with
+// "N passed, M failed".
 import { mkdirSync, writeFileSync } from "node:fs";
 import { freePort, startServer } from "./lib/client.mjs";
+import { cronCases } from "./lib/e2e-cron.mjs";
 import { designCases } from "./lib/e2e-design.mjs";
 import { clients, readmeCases } from "./lib/e2e-readme.mjs";
+import { startupCase } from "./lib/e2e-startup.mjs";
 
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 240_000);
 
@@ -47,6 +51,9 @@ async function run(name, fn) {
 }
 
 try {
+  await run("start:local: the first /health answer is followed by no 500 (migrations applied before listening)", () =>
+    startupCase(),
+  );
   const port = Number(process.env.E2E_PORT ?? (await freePort()));
   const t0 = Date.now();
   server = await startServer({ script: "scripts/dev.mjs", port, quiet: process.env.E2E_VERBOSE !== "1" });
@@ -63,9 +70,10 @@ try {
       throw new Error(`health: ${plain.status} ${JSON.stringify(plain.body)} / deep ${deep.status}`);
     }
   });
-  for (const [name, fn] of [...readmeCases(c, state), ...designCases(c, state)]) await run(name, fn);
+  const cases = [...readmeCases(c, state, server.url), ...designCases(c, state), ...cronCases(c, state)];
+  for (const [name, fn] of cases) await run(name, fn);
   console.log(
-    `audit latency (write → visible in GET /skills/audit-logs): README ${state.auditLatencyMs ?? "?"} ms, CNC grant ${state.cncAuditMs ?? "?"} ms`,
+    `audit latency (write → visible in GET /skills/audit-logs): README ${state.auditLatencyMs ?? "?"} ms (${state.auditPolls ?? "?"} polls of its loop), CNC grant ${state.cncAuditMs ?? "?"} ms; walkthrough ${state.walkthroughMs ?? "?"} ms`,
   );
 } catch (err) {
   results.push({ name: "server start", ok: false, error: String(err?.stack ?? err) });

@@ -5,6 +5,8 @@ declare global {
     interface Env {
       /** Read from `migrations/` by vitest.config.ts and applied in test/setup. */
       TEST_MIGRATIONS: D1Migration[];
+      /** A real D1 that test/setup does not migrate (vitest.config.ts). */
+      UNMIGRATED_DB: D1Database;
       /** Seed for the fast-check properties (vitest.config.ts). */
       FC_SEED: string;
     }

@@ -101,7 +101,13 @@ describe("reference controller", () => {
     assert.equal(none.allow, false);
     assert.equal(none.source, "online");
     assert.match(none.reason, /Missing required skills: Laser Safety/);
-    assert.deepEqual(await controller.decide(unknown), { allow: false, source: "online", reason: "Unknown badge" });
+    assert.equal(none.denial, "missing_skills");
+    assert.deepEqual(await controller.decide(unknown), {
+      allow: false,
+      source: "online",
+      reason: "Unknown badge",
+      denial: "unknown_badge",
+    });
   });
 
   it("refuses a tampered list and keeps the verified one", async () => {

@@ -30,6 +30,8 @@ export interface Decision {
   source: "online" | "offline";
   reason: string;
   user_id?: string;
+  /** On an online denial, the stable code to act on: missing_skills, unknown_badge, equipment_unavailable. */
+  denial?: string;
 }
 
 export type RefreshResult = "updated" | "not_modified" | "offline" | "cut_off" | "invalid";
@@ -48,10 +50,15 @@ export async function sha256Hex(text: string): Promise<string> {
 }
 
 /** The `detail` of the API's error envelope, when the answer carries one. */
-async function errorDetail(res: { json(): Promise<unknown> }): Promise<string | undefined> {
+/** `detail` and `denial` of an error body, when it has them. */
+async function errorFields(res: { json(): Promise<unknown> }): Promise<{ detail?: string; denial?: string }> {
   const body = await res.json().catch(() => null);
-  if (typeof body !== "object" || body === null || !("detail" in body)) return undefined;
-  return typeof body.detail === "string" ? body.detail : undefined;
+  if (typeof body !== "object" || body === null) return {};
+  const { detail, denial } = body as Record<string, unknown>;
+  return {
+    ...(typeof detail === "string" ? { detail } : {}),
+    ...(typeof denial === "string" ? { denial } : {}),
+  };
 }
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
@@ -172,7 +179,8 @@ export class Controller {
       return { allow: true, source: "online", reason: body.reason, user_id: body.user_id };
     }
     if (status === 401) this.cutOff(status);
-    return { allow: false, source: "online", reason: (await errorDetail(res)) ?? `HTTP ${status}` };
+    const { detail, denial } = await errorFields(res);
+    return { allow: false, source: "online", reason: detail ?? `HTTP ${status}`, ...(denial ? { denial } : {}) };
   }
 
   /** The offline answer: nothing without a list, nothing past `valid_until`, else the list's word. */

@@ -236,7 +236,7 @@ export function designCases({ admin, member }, state) {
       },
     ],
     [
-      "design: insufficient_skills (403) names both missing skills, exactly as the design",
+      "design: insufficient_skills (403) names both missing skills as the design, with reason and denial",
       async () => {
         const res = await admin("POST", "/api/v1/skills/access/equipment/eq-laser-002/verify", { user_id: "user-123" });
         assert.equal(res.status, 403);
@@ -245,6 +245,8 @@ export function designCases({ admin, member }, state) {
           status_code: 403,
           error_type: "insufficient_skills",
           missing_skills: ["Laser Safety", "Material Handling"],
+          reason: "Missing required skills: Laser Safety, Material Handling",
+          denial: "missing_skills",
         });
       },
     ],

@@ -46,6 +46,11 @@ export async function applyMigrations(db, dir = "migrations") {
 /**
  * Starts the Worker on 127.0.0.1:port with local D1/KV/Queues persisted under `persistDir`
  * (shared with `wrangler dev` when it is `.wrangler/state`). Returns { url, mf, stop }.
+ *
+ * Nothing answers on `port` before the migrations are applied: Miniflare first runs the Worker on
+ * a random loopback port that no client knows, the migrations are applied through it, and only
+ * then is the runtime moved to `port`. (Listening first, as `mf.ready` does, let a client that
+ * started on the first `/health` answer meet "no such table".)
  */
 export async function startLocalServer({ port = 8787, persistDir = ".wrangler/state", vars = {}, build = true } = {}) {
   await ensureDevVars();
@@ -53,11 +58,15 @@ export async function startLocalServer({ port = 8787, persistDir = ".wrangler/st
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const { modulesRules: _rules, ...options } = workerOptions;
   const secrets = readDevVars();
-  const mf = new Miniflare(
+  const optionsOn = (listenPort) =>
     convertV4MiniflareOptions({
       host: "127.0.0.1",
-      port,
+      port: listenPort,
       resourcePersistencePath: join(persistDir, "v3"),
+      // The placeholder Request.cf: no fetch from workers.cloudflare.com (offline machines).
+      cf: false,
+      // /cdn-cgi/local/scheduled?cron=… runs the cron handler, as under `wrangler dev`.
+      unsafeTriggerHandlers: true,
       workers: [
         {
           ...options,
@@ -67,9 +76,11 @@ export async function startLocalServer({ port = 8787, persistDir = ".wrangler/st
           bindings: { ...options.bindings, ...secrets, ...vars },
         },
       ],
-    }),
-  );
-  const url = await mf.ready;
+    });
+  const mf = new Miniflare(optionsOn(0));
+  await mf.ready;
   await applyMigrations(await mf.getD1Database("DB"));
+  await mf.setOptions(optionsOn(port));
+  const url = await mf.ready;
   return { url: url.toString().replace(/\/$/, ""), mf, stop: () => mf.dispose() };
 }

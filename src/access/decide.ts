@@ -1,4 +1,5 @@
 import { isUnexpired } from "../lib/time";
+import type { Denial } from "../schemas/access";
 import type { EquipmentStatus } from "../schemas/equipment";
 
 export interface RequiredSkillRef {
@@ -57,4 +58,26 @@ export function decideAccess(input: DecisionInput): Decision {
   const list = missing.join(", ");
   if (!input.enforcement) return result(true, `Skill enforcement is disabled; missing: ${list}`);
   return result(false, `Missing required skills: ${list}`);
+}
+
+export interface DenialInput {
+  equipmentStatus: EquipmentStatus;
+  /** False when `verify` named a badge that resolves to no member of the equipment's makerspace. */
+  badgeKnown: boolean;
+  /** The decision for the member (ignored for an unknown badge, which is never let in). */
+  canAccess: boolean;
+}
+
+/**
+ * The stable code a denied `verify` carries beside its human `reason`, or null when allowed.
+ * When several apply, the first of `equipment_unavailable`, `unknown_badge`, `missing_skills`
+ * wins: a machine in maintenance is closed whoever taps (the controller should show "out of
+ * service", not "unknown card"), and a card that names nobody has no skills to miss.
+ */
+export function denialOf(input: DenialInput & { badgeKnown: false }): Denial;
+export function denialOf(input: DenialInput): Denial | null;
+export function denialOf(input: DenialInput): Denial | null {
+  if (input.equipmentStatus === "maintenance" || input.equipmentStatus === "retired") return "equipment_unavailable";
+  if (!input.badgeKnown) return "unknown_badge";
+  return input.canAccess ? null : "missing_skills";
 }

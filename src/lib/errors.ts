@@ -26,9 +26,10 @@ export type ErrorType =
   | "validation_error"
   | "prerequisite_cycle"
   | "internal_error"
-  | "config_error";
+  | "config_error"
+  | "unavailable";
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500 | 503;
 
 /** Exhaustive: adding an ErrorType without a status fails to compile. */
 export function statusOf(type: ErrorType): ErrorStatus {
@@ -66,6 +67,8 @@ export function statusOf(type: ErrorType): ErrorStatus {
     case "internal_error":
     case "config_error":
       return 500;
+    case "unavailable":
+      return 503;
   }
 }
 

@@ -5,6 +5,9 @@ import type { AppEnv } from "../context";
 import { AppError } from "../lib/errors";
 import { createLogger, errorFields } from "../lib/logger";
 
+/** When a client should ask again after a 503 (the database not reachable or not migrated yet). */
+const RETRY_AFTER_SECONDS = "5";
+
 /**
  * The one exit for failures. AppErrors become the contract's body; Hono's own exceptions
  * (malformed JSON) map to their contract type; anything else is logged with the request id and
@@ -23,6 +26,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   }
   const headers: Record<string, string> = { "x-request-id": requestId, "x-content-type-options": "nosniff" };
   if (appError.status === 401) headers["www-authenticate"] = 'Bearer realm="makrcave"';
+  if (appError.status === 503) headers["retry-after"] = RETRY_AFTER_SECONDS;
   return c.json(appError.toBody(), appError.status, headers);
 }
 

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type ErrorType, statusOf } from "../lib/errors";
+import { DENIALS } from "../schemas/access";
 
 /** The one error body of the API; every non-2xx answer has it (named `Error` in the document). */
 export const ErrorSchema = z
@@ -23,7 +24,7 @@ const EXTRA_FIELDS: Partial<Record<ErrorType, Record<string, z.ZodType>>> = {
   insufficient_skills: {
     missing_skills: z.array(z.string()),
     reason: z.string(),
-    denial: z.enum(["missing_skills", "unknown_badge", "equipment_unavailable"]),
+    denial: z.enum(DENIALS),
   },
 };
 
@@ -36,6 +37,11 @@ const DESCRIPTIONS: Record<number, string> = {
   413: "The body is larger than the limit",
   422: "The path, query or body fails validation (unknown fields included)",
   500: "Unexpected fault (logged with the request id) or invalid configuration",
+  503: "A dependency is unavailable or not ready (with `Retry-After`)",
+};
+
+const RETRY_AFTER_HEADER = {
+  "retry-after": { description: "Seconds to wait before asking again", schema: { type: "string" } },
 };
 
 /** One response per status, its `error_type` limited to the types this route can answer there. */
@@ -62,6 +68,7 @@ export function errorResponses(types: readonly ErrorType[]): Record<string, unkn
     responses[String(status)] = {
       description: `${DESCRIPTIONS[status] ?? "Error"}: ${statusTypes.map((t) => `\`${t}\``).join(", ")}`,
       content: { "application/json": { schema } },
+      ...(status === 503 ? { headers: RETRY_AFTER_HEADER } : {}),
     };
   }
   return responses;

@@ -1,16 +1,15 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { AppError } from "../lib/errors";
-import { errorText } from "../lib/logger";
 import { DOCS_PAGE } from "../openapi/docs-page";
 import { apiRoute } from "../openapi/route";
+import { deepHealth } from "../services/health";
 import { jsonContent } from "./content";
 
 const HealthQuerySchema = z.strictObject({ deep: z.enum(["0", "1", "true", "false"]).optional() });
 const HealthSchema = z
   .object({
     status: z.literal("ok"),
-    checks: z.object({ d1: z.literal("ok"), kv: z.literal("ok") }).optional(),
+    checks: z.object({ d1: z.literal("ok"), schema: z.literal("ok"), kv: z.literal("ok") }).optional(),
   })
   .openapi("Health");
 
@@ -19,8 +18,9 @@ const health = apiRoute({
   method: "get",
   path: "/health",
   tags,
-  summary: "Liveness; `?deep=1` also checks D1 and KV",
+  summary: "Liveness; `?deep=1` also checks D1, that its migrations are applied, and KV",
   access: { public: true },
+  errors: ["unavailable"],
   request: { query: HealthQuerySchema },
   responses: { 200: jsonContent(HealthSchema, "Healthy") },
 });
@@ -75,15 +75,7 @@ export function systemRoutes(app: () => DocumentSource) {
     .openapi(health, async (c) => {
       const { deep } = c.req.valid("query");
       if (deep !== "1" && deep !== "true") return c.json({ status: "ok" as const }, 200);
-      const deps = c.get("deps");
-      try {
-        await deps.env.DB.prepare("select 1").first();
-        await deps.kv.get("health:probe");
-      } catch (err) {
-        deps.logger.error("deep health check failed", { error: errorText(err) });
-        throw new AppError("internal_error", "A dependency is unavailable", { request_id: deps.requestId });
-      }
-      return c.json({ status: "ok" as const, checks: { d1: "ok" as const, kv: "ok" as const } }, 200);
+      return c.json({ status: "ok" as const, checks: await deepHealth(c.get("deps")) }, 200);
     })
     .openapi(openapi, (c) => {
       document ??= openApiDocument(app());

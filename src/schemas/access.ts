@@ -92,3 +92,7 @@ export const EquipmentRequirementSchema = z
 
 export const EquipmentRequirementsSchema = z.array(EquipmentRequirementSchema);
 export type EquipmentRequirementsList = z.infer<typeof EquipmentRequirementsSchema>;
+
+/** Why a `verify` was denied, in order of precedence (the first that applies wins). */
+export const DENIALS = ["equipment_unavailable", "unknown_badge", "missing_skills"] as const;
+export type Denial = (typeof DENIALS)[number];

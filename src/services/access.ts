@@ -1,4 +1,4 @@
-import { type Decision, decideAccess, type HeldCertification } from "../access/decide";
+import { type Decision, decideAccess, denialOf, type HeldCertification } from "../access/decide";
 import { newEvent } from "../audit/events";
 import { publishDirect } from "../audit/producer";
 import { deviceEquipmentScope, visibleOr404 } from "../auth/guards";
@@ -6,7 +6,7 @@ import type { Principal } from "../auth/principal";
 import type { EquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
 import { AppError } from "../lib/errors";
-import type { AccessResult, BulkAccess, EquipmentRequirementsList } from "../schemas/access";
+import type { AccessResult, BulkAccess, Denial, EquipmentRequirementsList } from "../schemas/access";
 import { type Consistency, loadBulkCheck, loadMakerspaceRequirements, loadSingleCheck } from "./access-data";
 
 export function decide(deps: Deps, item: EquipmentRequirements, certifications: HeldCertification[]): Decision {
@@ -65,12 +65,18 @@ export async function verifyAccess(
   userId: string,
 ): Promise<AccessResult> {
   const { item, result } = await evaluate(deps, actor, equipmentId, userId, "strong");
-  recordVerify(deps, actor, item.makerspaceId, result, { equipment_id: item.id });
-  denyUnlessAllowed(result);
+  const denial = denialOf({ equipmentStatus: item.status, badgeKnown: true, canAccess: result.can_access });
+  const outcome = { ...result, denial };
+  recordVerify(deps, actor, item.makerspaceId, outcome, { equipment_id: item.id });
+  denyUnlessAllowed(outcome);
   return result;
 }
 
-type VerifyOutcome = Pick<AccessResult, "can_access" | "reason" | "missing_skills"> & { user_id: string | null };
+/** What a verify decided: `denial` is null exactly when `can_access` is true. */
+export type VerifyOutcome = Pick<AccessResult, "can_access" | "reason" | "missing_skills"> & {
+  user_id: string | null;
+  denial: Denial | null;
+};
 
 /**
  * `access_granted` / `access_denied` for one verify, in the equipment's makerspace whoever the
@@ -90,16 +96,26 @@ export function recordVerify(
       userId: result.user_id,
       performedBy: actor.sub,
       reason: result.reason,
-      metadata: { ...metadata, missing_skills: result.missing_skills },
+      metadata: {
+        ...metadata,
+        missing_skills: result.missing_skills,
+        ...(result.denial ? { denial: result.denial } : {}),
+      },
     }),
   ]);
 }
 
-/** A denied verify leaves as 403 `insufficient_skills` with the missing skills (plus `extra`). */
-export function denyUnlessAllowed(result: VerifyOutcome, extra: Record<string, unknown> = {}): void {
-  if (!result.can_access) {
-    throw new AppError("insufficient_skills", result.reason, { missing_skills: result.missing_skills, ...extra });
-  }
+/** A denied verify leaves as 403 `insufficient_skills` with the missing skills, `reason` and `denial`. */
+export function deniedError(outcome: VerifyOutcome & { denial: Denial }): AppError {
+  return new AppError("insufficient_skills", outcome.reason, {
+    missing_skills: outcome.missing_skills,
+    reason: outcome.reason,
+    denial: outcome.denial,
+  });
+}
+
+export function denyUnlessAllowed(outcome: VerifyOutcome): void {
+  if (outcome.denial) throw deniedError({ ...outcome, denial: outcome.denial });
 }
 
 /**

@@ -1,10 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
+import { denialOf } from "../access/decide";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { badges, equipment, userSkills } from "../db/schema";
-import { AppError } from "../lib/errors";
 import type { AccessResult } from "../schemas/access";
-import { decide, denyUnlessAllowed, recordVerify, visibleEquipment } from "./access";
+import { decide, deniedError, denyUnlessAllowed, recordVerify, visibleEquipment } from "./access";
 import { foldRequirements, requirementsQuery } from "./access-data";
 import { badgeHash } from "./badges";
 
@@ -15,7 +15,9 @@ const UNKNOWN_BADGE = "Unknown badge";
  * its equipment): the card resolves to its member in the equipment's makerspace and the strong
  * check runs for that member — resolution, requirements and certifications in ONE D1 batch (the
  * certifications select by the badge's user through a subquery). An unknown (or deleted) card is
- * denied as `insufficient_skills` "Unknown badge" and audited like any other denial.
+ * denied as `insufficient_skills` "Unknown badge" (`denial: unknown_badge`) and audited like any
+ * other denial — unless the equipment is in maintenance or retired, which is the denial that wins
+ * (`equipment_unavailable`, its own reason).
  */
 export async function verifyAccessByBadge(
   deps: Deps,
@@ -42,13 +44,15 @@ export async function verifyAccessByBadge(
   const item = visibleEquipment(actor, foldRequirements(reqRows)[0]);
   const badge = badgeRows[0];
   if (!badge) {
-    const denied = { can_access: false, reason: UNKNOWN_BADGE, missing_skills: [], user_id: null };
+    const denial = denialOf({ equipmentStatus: item.status, badgeKnown: false, canAccess: false });
+    const reason = denial === "unknown_badge" ? UNKNOWN_BADGE : decide(deps, item, []).reason;
+    const denied = { can_access: false, reason, missing_skills: [], user_id: null, denial };
     recordVerify(deps, actor, item.makerspaceId, denied, {
       equipment_id: item.id,
       via: "badge",
       uid_last4: badgeUid.slice(-4),
     });
-    throw new AppError("insufficient_skills", UNKNOWN_BADGE, { missing_skills: [], reason: UNKNOWN_BADGE });
+    throw deniedError(denied);
   }
   const result: AccessResult = {
     equipment_id: item.id,
@@ -56,11 +60,15 @@ export async function verifyAccessByBadge(
     user_id: badge.user_id,
     ...decide(deps, item, certs),
   };
-  recordVerify(deps, actor, item.makerspaceId, result, {
+  const outcome = {
+    ...result,
+    denial: denialOf({ equipmentStatus: item.status, badgeKnown: true, canAccess: result.can_access }),
+  };
+  recordVerify(deps, actor, item.makerspaceId, outcome, {
     equipment_id: item.id,
     via: "badge",
     badge_id: badge.badge_id,
   });
-  denyUnlessAllowed(result);
+  denyUnlessAllowed(outcome);
   return result;
 }

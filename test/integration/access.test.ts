@@ -11,6 +11,7 @@ import {
   seedCertification,
 } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
+import { captureLogs } from "../helpers/logs";
 import { admin, device, member, superAdmin, token } from "../helpers/tokens";
 
 const path = (id: string, query = "") => `/api/v1/skills/access/equipment/${id}${query}`;
@@ -164,12 +165,14 @@ describe("equipment access checks", () => {
     });
 
     it("fails closed on an invalid enforcement value", async () => {
+      const logs = captureLogs();
       const res = await callJson("GET", path(laserCutter.id, "?user_id=half"), {
         token: await admin(),
         env: envWith({ EQUIPMENT_SKILL_ENFORCEMENT: "maybe" }),
       });
       expect(res.status).toBe(500);
       expect(res.body).toMatchObject({ error_type: "config_error", status_code: 500 });
+      expect(logs.messages("error")).toEqual(["invalid configuration", "request failed"]);
     });
 
     it("lets a member check only their own access, user_id optional", async () => {
@@ -241,7 +244,7 @@ describe("equipment access checks", () => {
       });
     });
 
-    it("returns 403 insufficient_skills with missing_skills when denied", async () => {
+    it("returns 403 insufficient_skills with missing_skills, reason and denial missing_skills", async () => {
       const res = await callJson("POST", verify(laserCutter.id), {
         token: await device(),
         body: { user_id: "nobody" },
@@ -252,7 +255,80 @@ describe("equipment access checks", () => {
         status_code: 403,
         error_type: "insufficient_skills",
         missing_skills: ["Laser Safety Certification", "Material Handling"],
+        reason: "Missing required skills: Laser Safety Certification, Material Handling",
+        denial: "missing_skills",
       });
+    });
+
+    it.each([
+      ["maintenance", "Equipment is under maintenance"],
+      ["retired", "Equipment is retired"],
+    ] as const)(
+      "denies %s equipment as equipment_unavailable, even to a member holding every skill",
+      async (status, reason) => {
+        const item = status === "maintenance" ? broken : retired;
+        for (const user of ["holder", "nobody"]) {
+          const spy = queueSpy();
+          const res = await callJson("POST", verify(item.id), {
+            token: await device(),
+            body: { user_id: user },
+            env: spy.env,
+          });
+          expect(res.status).toBe(403);
+          expect(res.body).toMatchObject({
+            error_type: "insufficient_skills",
+            detail: reason,
+            reason,
+            denial: "equipment_unavailable",
+          });
+          expect(spy.sent).toEqual([
+            expect.objectContaining({
+              action: "access_denied",
+              user_id: user,
+              metadata: expect.objectContaining({ denial: "equipment_unavailable" }),
+            }),
+          ]);
+        }
+      },
+    );
+
+    it("carries no denial when allowed, and audits the denial code only on denials", async () => {
+      const spy = queueSpy();
+      const allowed = await callJson("POST", verify(openBench.id), {
+        token: await device(),
+        body: { user_id: "nobody" },
+        env: spy.env,
+      });
+      expect(allowed.status).toBe(200);
+      expect(allowed.body).not.toHaveProperty("denial");
+      const denied = await callJson("POST", verify(laserCutter.id), {
+        token: await device(),
+        body: { user_id: "half" },
+        env: spy.env,
+      });
+      expect(denied.body).toMatchObject({ denial: "missing_skills", missing_skills: ["Laser Safety Certification"] });
+      expect(spy.sent.map((e) => [e.action, (e.metadata as { denial?: string }).denial])).toEqual([
+        ["access_granted", undefined],
+        ["access_denied", "missing_skills"],
+      ]);
+    });
+
+    it("lets enforcement=false and the emergency override open without a denial", async () => {
+      for (const vars of [{ EQUIPMENT_SKILL_ENFORCEMENT: "false" }, { EQUIPMENT_EMERGENCY_OVERRIDE: "true" }]) {
+        const res = await callJson("POST", verify(laserCutter.id), {
+          token: await device(),
+          body: { user_id: "nobody" },
+          env: envWith(vars),
+        });
+        expect(res.status).toBe(200);
+        expect(res.body).not.toHaveProperty("denial");
+        const closed = await callJson("POST", verify(broken.id), {
+          token: await device(),
+          body: { user_id: "holder" },
+          env: envWith(vars),
+        });
+        expect(closed.body).toMatchObject({ denial: "equipment_unavailable" });
+      }
     });
 
     it("is always strong: a stale KV entry granting access is ignored", async () => {

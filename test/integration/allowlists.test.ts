@@ -11,6 +11,7 @@ import {
   seedCertification,
 } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
+import { captureLogs } from "../helpers/logs";
 import { admin, device, member } from "../helpers/tokens";
 
 interface Entry {
@@ -249,6 +250,7 @@ describe("offline allow-lists", () => {
   });
 
   it("a missing or unusable signing key is a 500 config_error, for the list and the JWKS", async () => {
+    const logs = captureLogs();
     const priv = JSON.parse(env.ALLOWLIST_SIGNING_KEY) as Record<string, string>;
     const other = JSON.parse(env.ALLOWLIST_SIGNING_KEY) as Record<string, string>;
     other.x = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -264,5 +266,11 @@ describe("offline allow-lists", () => {
       expectError(await fetchList(machine.id, { env: bad, headers: { "if-none-match": '"x"' } }), 500, "config_error");
       expectError(await callJson("GET", "/.well-known/jwks.json", { env: bad }), 500, "config_error");
     }
+    // Each failure is logged by the variable's name, never its value.
+    expect(new Set(logs.messages())).toEqual(new Set(["invalid configuration", "request failed"]));
+    const named = logs.lines.filter((l) => l.msg === "invalid configuration");
+    expect(named.length).toBeGreaterThan(0);
+    for (const line of named) expect(line.variables).toEqual([expect.stringMatching(/^ALLOWLIST_SIGNING_KEY: /)]);
+    expect(JSON.stringify(logs.lines)).not.toContain(priv.d);
   });
 });

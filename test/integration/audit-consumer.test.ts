@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { retryDelaySeconds } from "../../src/audit/consumer";
 import { auditEvent, auditRowCount, deliver, failingBatchEnv, outboxRow } from "../helpers/audit";
+import { captureLogs } from "../helpers/logs";
 
 async function insertOutbox(event: ReturnType<typeof auditEvent>): Promise<void> {
   await env.DB.prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, 0)")
@@ -53,6 +54,7 @@ describe("audit queue consumer", () => {
   });
 
   it("acks a malformed message without retrying it and still writes the valid ones", async () => {
+    const logs = captureLogs();
     const good1 = auditEvent();
     const good2 = auditEvent();
     const bodies = [
@@ -69,9 +71,12 @@ describe("audit queue consumer", () => {
     expect(result.retryBatch.retry).toBe(false);
     expect(await auditRowCount(good1.id)).toBe(1);
     expect(await auditRowCount(good2.id)).toBe(1);
+    expect(logs.messages()).toEqual(Array(4).fill("malformed audit message dropped"));
+    expect(logs.lines.map((l) => l.message_id)).toEqual(ids.slice(1, 5));
   });
 
   it("retries a batch whose D1 write fails, acks none of it, and keeps the outbox entry", async () => {
+    const logs = captureLogs();
     const events = [auditEvent(), auditEvent()];
     for (const e of events) await insertOutbox(e);
     const { result, ids, retryDelays } = await deliver([...events, "malformed"], {
@@ -87,6 +92,8 @@ describe("audit queue consumer", () => {
       expect(await auditRowCount(e.id)).toBe(0);
       expect(await outboxRow(e.id)).not.toBeNull();
     }
+    expect(logs.messages()).toEqual(["malformed audit message dropped", "audit batch write failed; retrying"]);
+    expect(logs.lines[1]).toMatchObject({ level: "error", messages: 2, max_attempts: 3 });
     // Once D1 is back, the redelivery writes them.
     const retried = await deliver(events, { attempts: 4 });
     expect(retried.result.explicitAcks).toEqual(retried.ids);
@@ -101,9 +108,14 @@ describe("audit queue consumer", () => {
   });
 
   it("fails the whole batch (redelivered by Queues) when the configuration is invalid", async () => {
+    const logs = captureLogs();
     const badEnv = { ...env, SKILL_AUDIT_RETENTION_DAYS: "forever" } as Env;
     const event = auditEvent();
     await expect(deliver([event], { env: badEnv })).rejects.toThrow();
     expect(await auditRowCount(event.id)).toBe(0);
+    const [line] = logs.lines;
+    expect(line).toMatchObject({ level: "error", msg: "invalid configuration" });
+    expect(line?.variables).toEqual([expect.stringMatching(/^SKILL_AUDIT_RETENTION_DAYS: /)]);
+    expect(JSON.stringify(line)).not.toContain("forever");
   });
 });

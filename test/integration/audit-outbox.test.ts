@@ -4,6 +4,7 @@ import type { AuditEvent } from "../../src/audit/events";
 import { HOURLY_CRON } from "../../src/cron/scheduled";
 import { auditEvent, auditRowCount, deliver, outboxRow, queueSpy, runCron } from "../helpers/audit";
 import { callJson } from "../helpers/http";
+import { captureLogs } from "../helpers/logs";
 import { admin } from "../helpers/tokens";
 
 const minutes = (n: number) => new Date(Date.now() + n * 60_000);
@@ -16,6 +17,7 @@ async function insertOutbox(event: AuditEvent, payload = JSON.stringify(event)):
 
 describe("transactional outbox and its relay", () => {
   it("a failed Queue send leaves the event in the outbox; the next cron run sends it through the queue", async () => {
+    const logged = captureLogs();
     const down = queueSpy({ fail: true });
     const created = await callJson<{ id: string }>("POST", "/api/v1/skills/", {
       token: await admin("ms-outbox"),
@@ -25,6 +27,9 @@ describe("transactional outbox and its relay", () => {
     // The change itself succeeded: the send failure is only logged.
     expect(created.status).toBe(201);
     expect(down.refused).toBe(1);
+    expect(logged.lines).toEqual([
+      expect.objectContaining({ level: "warn", msg: "audit send failed; left in outbox for the cron", events: 1 }),
+    ]);
 
     const pending = await env.DB.prepare(
       "select id, payload, attempts from audit_outbox where json_extract(payload, '$.skill_id') = ?",
@@ -63,6 +68,7 @@ describe("transactional outbox and its relay", () => {
   });
 
   it("counts each relay attempt and keeps the row while the queue stays down", async () => {
+    const logs = captureLogs();
     const event = auditEvent({ created_at: minutes(-10).toISOString() });
     await insertOutbox(event);
     const down = queueSpy({ fail: true });
@@ -71,6 +77,7 @@ describe("transactional outbox and its relay", () => {
     expect(down.refused).toBeGreaterThanOrEqual(2);
     expect(await outboxRow(event.id)).toMatchObject({ id: event.id, attempts: 2 });
     expect(await auditRowCount(event.id)).toBe(0);
+    expect(new Set(logs.messages("warn"))).toEqual(new Set(["audit relay send failed; rows stay for the next run"]));
 
     const up = queueSpy();
     await runCron(HOURLY_CRON, new Date(), up.env);
@@ -98,6 +105,7 @@ describe("transactional outbox and its relay", () => {
   });
 
   it("an unreadable outbox row is left in place and does not block the others", async () => {
+    const logs = captureLogs();
     const broken = auditEvent({ created_at: minutes(-10).toISOString() });
     const good = auditEvent({ created_at: minutes(-10).toISOString() });
     await insertOutbox(broken, "{not json");
@@ -107,6 +115,13 @@ describe("transactional outbox and its relay", () => {
     expect(relay.sent.map((e) => e.id)).toContain(good.id);
     expect(relay.sent.map((e) => e.id)).not.toContain(broken.id);
     expect(await outboxRow(broken.id)).toMatchObject({ payload: "{not json", attempts: 1 });
+    expect(logs.lines).toEqual([
+      expect.objectContaining({
+        level: "error",
+        msg: "unreadable audit outbox row left in place",
+        outbox_id: broken.id,
+      }),
+    ]);
   });
 
   it("through the real queue: a change made over HTTP reaches the audit log by itself", async () => {

@@ -204,7 +204,11 @@ describe("badges", () => {
 
     it("denies a known card whose member lacks the skills (403 insufficient_skills)", async () => {
       const res = await callJson("POST", verify(laser.id), { token: await device(), body: { badge_uid: missingUid } });
-      expectError(res, 403, "insufficient_skills", { missing_skills: [skillName] });
+      expectError(res, 403, "insufficient_skills", {
+        missing_skills: [skillName],
+        reason: `Missing required skills: ${skillName}`,
+        denial: "missing_skills",
+      });
     });
 
     it("denies and audits an unknown card", async () => {
@@ -214,7 +218,11 @@ describe("badges", () => {
         body: { badge_uid: "DE:AD:BE:EF" },
         env: spy.env,
       });
-      expectError(res, 403, "insufficient_skills", { missing_skills: [], reason: "Unknown badge" });
+      expectError(res, 403, "insufficient_skills", {
+        missing_skills: [],
+        reason: "Unknown badge",
+        denial: "unknown_badge",
+      });
       expect((res.body as { detail: string }).detail).toBe("Unknown badge");
       expect(spy.sent).toHaveLength(1);
       expect(spy.sent[0]).toMatchObject({
@@ -223,9 +231,44 @@ describe("badges", () => {
         makerspace_id: "ms-1",
         performed_by: "device-1",
         reason: "Unknown badge",
-        metadata: { equipment_id: laser.id, via: "badge", missing_skills: [] },
+        metadata: { equipment_id: laser.id, via: "badge", missing_skills: [], denial: "unknown_badge" },
       });
       expect(JSON.stringify(spy.sent[0])).not.toContain("DEADBEEF");
+    });
+
+    it("denies an unknown card at equipment in maintenance or retired as equipment_unavailable", async () => {
+      for (const [status, reason] of [
+        ["maintenance", "Equipment is under maintenance"],
+        ["retired", "Equipment is retired"],
+      ] as const) {
+        const closed = await makeEquipment({ name: `Badge Mill ${status}`, status });
+        await makeSkill({ equipment_ids: [closed.id] });
+        const spy = queueSpy();
+        const unknown = await callJson("POST", verify(closed.id), {
+          token: await device(),
+          body: { badge_uid: randomUid() },
+          env: spy.env,
+        });
+        expectError(unknown, 403, "insufficient_skills", {
+          missing_skills: [],
+          reason,
+          denial: "equipment_unavailable",
+        });
+        expect(spy.sent).toEqual([
+          expect.objectContaining({
+            action: "access_denied",
+            user_id: null,
+            reason,
+            metadata: expect.objectContaining({ denial: "equipment_unavailable", via: "badge" }),
+          }),
+        ]);
+        // A known card there is closed out the same way.
+        const known = await callJson("POST", verify(closed.id), {
+          token: await device(),
+          body: { badge_uid: holderUid },
+        });
+        expect(known.body).toMatchObject({ reason, denial: "equipment_unavailable" });
+      }
     });
 
     it("treats a deleted card as unknown at once, and a card of another makerspace as unknown", async () => {
@@ -236,14 +279,18 @@ describe("badges", () => {
       ).toBe(200);
       await callJson("DELETE", `/api/v1/badges/${b.id}`, { token: await admin() });
       const res = await callJson("POST", verify(laser.id), { token: await device(), body: { badge_uid: uid } });
-      expectError(res, 403, "insufficient_skills", { missing_skills: [], reason: "Unknown badge" });
+      expectError(res, 403, "insufficient_skills", {
+        missing_skills: [],
+        reason: "Unknown badge",
+        denial: "unknown_badge",
+      });
       const foreign = randomUid();
       await registerBadge(foreign, "badge-holder", "ms-2");
       expectError(
         await callJson("POST", verify(laser.id), { token: await device(), body: { badge_uid: foreign } }),
         403,
         "insufficient_skills",
-        { missing_skills: [], reason: "Unknown badge" },
+        { missing_skills: [], reason: "Unknown badge", denial: "unknown_badge" },
       );
     });
 

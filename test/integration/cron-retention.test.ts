@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DAILY_CRON, HOURLY_CRON } from "../../src/cron/scheduled";
 import { auditEvent, auditRowCount, deliver, runCron } from "../helpers/audit";
 import { envWith } from "../helpers/http";
+import { captureLogs } from "../helpers/logs";
 
 const DAY = 86_400_000;
 const daysAgo = (now: Date, days: number, ms = 0) => new Date(now.getTime() - days * DAY + ms).toISOString();
@@ -50,11 +51,14 @@ describe("audit retention (daily cron)", () => {
   });
 
   it("an invalid retention setting fails the run and deletes nothing", async () => {
+    const logs = captureLogs();
     const now = new Date();
     const old = auditEvent({ created_at: daysAgo(now, 4000) });
     await deliver([old]);
     await expect(runCron(DAILY_CRON, now, envWith({ SKILL_AUDIT_RETENTION_DAYS: "0" }))).rejects.toThrow();
     expect(await auditRowCount(old.id)).toBe(1);
+    expect(logs.lines).toEqual([expect.objectContaining({ level: "error", msg: "invalid configuration" })]);
+    expect(logs.lines[0]?.variables).toEqual([expect.stringMatching(/^SKILL_AUDIT_RETENTION_DAYS: /)]);
   });
 
   it("an unknown cron expression does nothing and does not fail", async () => {

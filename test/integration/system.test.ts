@@ -28,13 +28,13 @@ describe("GET /health", () => {
     expect(res.body).toEqual({ status: "ok" });
   });
 
-  it.each(["?deep=1", "?deep=true"])("%s also checks D1 and KV", async (query) => {
+  it.each(["?deep=1", "?deep=true"])("%s also checks D1, its migrations and KV", async (query) => {
     const res = await callJson("GET", `/health${query}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: "ok", checks: { d1: "ok", kv: "ok" } });
+    expect(res.body).toEqual({ status: "ok", checks: { d1: "ok", schema: "ok", kv: "ok" } });
   });
 
-  it("?deep=1 fails with 500 internal_error when D1 is down, naming nothing", async () => {
+  it("?deep=1 fails with 503 unavailable when D1 is down, naming nothing", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const down = new Proxy(env.DB, {
       get(target, prop) {
@@ -48,7 +48,8 @@ describe("GET /health", () => {
       },
     });
     const res = await callJson("GET", "/health?deep=1", { env: { ...env, DB: down } as Env });
-    expectError(res, 500, "internal_error", { request_id: res.headers.get("x-request-id") });
+    expectError(res, 503, "unavailable");
+    expect(res.headers.get("retry-after")).toBe("5");
     expect(JSON.stringify(res.body)).not.toContain("10.0.0.7");
     // the shallow check does not touch D1
     expect((await callJson("GET", "/health", { env: { ...env, DB: down } as Env })).status).toBe(200);

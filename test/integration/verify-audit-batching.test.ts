@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { queueSpy } from "../helpers/audit";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
+import { captureLogs } from "../helpers/logs";
 import { device } from "../helpers/tokens";
 
 /**
@@ -84,6 +85,7 @@ describe("verify audit events", () => {
   });
 
   it("writes the events straight to the audit table when the queue refuses them", async () => {
+    const logs = captureLogs();
     const spy = queueSpy({ fail: true });
     const users = ["batch-ok", "fallback-no"];
     const statuses = await verifyMany(users, spy.env, "door-fallback");
@@ -96,5 +98,6 @@ describe("verify audit events", () => {
       { action: "access_denied", user_id: "fallback-no" },
       { action: "access_granted", user_id: "batch-ok" },
     ]);
+    expect(logs.messages("warn").filter((m) => m !== "slow request")).toEqual(["audit send failed; writing directly"]);
   });
 });

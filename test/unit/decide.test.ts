@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type DecisionInput, decideAccess } from "../../src/access/decide";
+import { type DecisionInput, decideAccess, denialOf } from "../../src/access/decide";
 import type { EquipmentStatus } from "../../src/schemas/equipment";
 
 const NOW = new Date("2026-06-01T12:00:00.000Z");
@@ -112,5 +112,36 @@ describe("decideAccess", () => {
       emergencyOverride: false,
     });
     expect(d.reason).toBe("Missing required skills: Laser Safety Certification");
+  });
+});
+
+describe("denialOf (the code a denied verify carries)", () => {
+  it.each(table)("$status / $holding / enforcement=$enforcement / override=$override", (row) => {
+    const decision = decideAccess({
+      equipmentStatus: row.status,
+      ...scenario(row.holding),
+      now: NOW,
+      enforcement: row.enforcement,
+      emergencyOverride: row.override,
+    });
+    const known = denialOf({ equipmentStatus: row.status, badgeKnown: true, canAccess: decision.can_access });
+    const unknown = denialOf({ equipmentStatus: row.status, badgeKnown: false, canAccess: decision.can_access });
+    if (row.status !== "available") {
+      // First in precedence: closed equipment, whoever taps and whatever they hold.
+      expect([known, unknown]).toEqual(["equipment_unavailable", "equipment_unavailable"]);
+    } else {
+      // Then an unknown card (even where the machine would open); then missing skills.
+      expect(unknown).toBe("unknown_badge");
+      expect(known).toBe(decision.can_access ? null : "missing_skills");
+    }
+  });
+
+  it("is null exactly when a known member is allowed", () => {
+    for (const status of statuses) {
+      for (const canAccess of [true, false]) {
+        const denial = denialOf({ equipmentStatus: status, badgeKnown: true, canAccess });
+        expect(denial === null).toBe(status === "available" && canAccess);
+      }
+    }
   });
 });
