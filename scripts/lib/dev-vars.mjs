@@ -29,8 +29,10 @@ export function readWranglerVars(path = "wrangler.toml") {
 }
 
 /**
- * Creates .dev.vars on first run: a random JWT secret and a fresh allow-list signing key.
- * An existing file is completed (a missing ALLOWLIST_SIGNING_KEY is added), never overwritten.
+ * Creates .dev.vars on first run: a random JWT secret, a fresh allow-list signing key, and
+ * ALLOW_UNREGISTERED_DEVICES="true" so `npm run token -- --role device` tokens work locally
+ * (wrangler.toml keeps it "false", and `wrangler deploy` never reads .dev.vars). An existing file
+ * is completed (a missing variable is added), never overwritten: a "false" there stays.
  */
 export async function ensureDevVars(path = DEV_VARS) {
   const current = readDevVars(path);
@@ -44,6 +46,7 @@ export async function ensureDevVars(path = DEV_VARS) {
     const { privateJwk } = await generateSigningKey();
     add += `ALLOWLIST_SIGNING_KEY='${JSON.stringify(privateJwk)}'\n`;
   }
+  if (current.ALLOW_UNREGISTERED_DEVICES === undefined) add += `ALLOW_UNREGISTERED_DEVICES="true"\n`;
   if (add) {
     writeFileSync(path, (lines === "\n" ? "" : lines) + add, { mode: 0o600 });
     console.log(`${existsSync(path) && lines ? "completed" : "created"} ${path} with local secrets`);
