@@ -27,6 +27,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
+      // A JWKS endpoint on 127.0.0.1 for identity-provider tokens (its URL via inject()).
+      globalSetup: ["./test/setup/jwks-server.ts"],
       testTimeout: 30_000,
       // The JSON report is what .ci/run counts for its closing "N passed, M failed" line.
       reporters: ["default", ["json", { outputFile: "test-results/unit.json" }] as [string, { outputFile: string }]],

@@ -10,3 +10,10 @@ declare global {
     }
   }
 }
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of the JWKS test server (test/setup/jwks-server.ts). */
+    identityProviderUrl: string;
+  }
+}
