@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { publicSigningJwk } from "../auth/allowlist-key";
+import { publishedSigningJwks } from "../auth/allowlist-key";
 import type { AppEnv } from "../context";
 import { validate } from "../lib/validate";
 import { allowRoles } from "../middleware/auth";
@@ -26,9 +26,9 @@ export const allowlistRoutes = new Hono<AppEnv>().get(
 
 /** `/.well-known/jwks.json`: unauthenticated, so controllers can fetch it before they hold a list. */
 export const jwksRoutes = new Hono<AppEnv>().get("/.well-known/jwks.json", async (c) => {
-  const key = await publicSigningJwk(c.get("deps").config);
+  const keys = await publishedSigningJwks(c.get("deps").config);
   c.header("cache-control", "public, max-age=300");
-  return c.json({ keys: [key] });
+  return c.json({ keys });
 });
 
 export const allowlistDocs: RouteDoc[] = [
