@@ -19,10 +19,21 @@ export function readDevVars(path = DEV_VARS) {
   return out;
 }
 
-/** [vars] of wrangler.toml (flat string values only, which is all this project uses). */
-export function readWranglerVars(path = "wrangler.toml") {
+/**
+ * [vars] of wrangler.toml, or [env.NAME.vars] of a deployed environment (flat string values only,
+ * which is all this project uses).
+ */
+export function readWranglerVars(path = "wrangler.toml", env = "") {
   const text = readFileSync(path, "utf8");
-  const section = text.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const header = env ? `[env.${env}.vars]` : "[vars]";
+  const at = text.split("\n").findIndex((line) => line.trim() === header);
+  if (at === -1) throw new Error(`${path} has no ${header}`);
+  const section =
+    text
+      .split("\n")
+      .slice(at + 1)
+      .join("\n")
+      .split(/^\[/m)[0] ?? "";
   const out = {};
   for (const m of section.matchAll(/^\s*([A-Z0-9_]+)\s*=\s*"(.*)"\s*$/gm)) out[m[1]] = m[2];
   return out;
