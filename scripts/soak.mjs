@@ -208,6 +208,7 @@ try {
   server = await startServer({ script: "scripts/dev.mjs", port: await freePort() });
   const admin = api(server.url, await mintToken({ role: "makerspace_admin", sub: "soak-admin", makerspace: MS }));
   const door = api(server.url, await registerDevice(server.url, { name: "Soak door", makerspace: MS }));
+  bump(sent, "device_registered");
   const users = Array.from({ length: USERS }, (_, i) => `soak-user-${i}`);
   const members = {};
   for (const u of users) members[u] = api(server.url, await mintToken({ role: "member", sub: u, makerspace: MS }));
