@@ -41,6 +41,11 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET_KEY: TEST_JWT_SECRET,
             ALLOWLIST_SIGNING_KEY: TEST_ALLOWLIST_SIGNING_KEY,
+            // The plugin also reads a local .dev.vars (which `npm run dev` creates): tests run with
+            // the deployed settings whatever it holds, and set others per test with envWith().
+            ALLOW_UNREGISTERED_DEVICES: "false",
+            JWT_SECRET_KEY_PREVIOUS: "",
+            ALLOWLIST_SIGNING_KEY_PREVIOUS: "",
             // Property tests use a fixed seed so CI is reproducible; `FC_SEED=$RANDOM npm test` explores.
             FC_SEED: process.env.FC_SEED ?? "20261124",
           },
@@ -50,6 +55,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
+      // A JWKS endpoint on 127.0.0.1 for identity-provider tokens (its URL via inject()).
+      globalSetup: ["./test/setup/jwks-server.ts"],
       testTimeout: 30_000,
       onConsoleLog: (log: string) => (isRoutineLogLine(log) ? false : undefined),
       // The JSON report is what .ci/run counts for its closing "N passed, M failed" line.

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import autocannon from "autocannon";
-import { api, mintToken, pool, prng, startServer } from "./lib/client.mjs";
+import { api, mintToken, pool, prng, registerDevice, startServer } from "./lib/client.mjs";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8791);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -156,7 +156,7 @@ async function main() {
       `Loading dataset: ${SKILLS} skills, ${EQUIPMENT} equipment, ${MEMBERS} members × ~${CERTS} certifications`,
     );
     const data = await loadDataset(server.url);
-    const deviceToken = await mintToken({ role: "device", sub: "bench-door", makerspace: MS });
+    const deviceToken = await registerDevice(server.url, { name: "Bench door", makerspace: MS });
     const rand = prng(7);
     const randomUser = () => data.users[Math.floor(rand() * data.users.length)];
     const randomEq = () => data.equipmentIds[Math.floor(rand() * data.equipmentIds.length)];

@@ -8,7 +8,7 @@
 //   - every strong access decision consistent with the certifications read back.
 // Prints the counts and exits non-zero on any violation. Not part of CI.
 import { createServer } from "node:net";
-import { api, mintToken, pool, prng, startServer } from "./lib/client.mjs";
+import { api, mintToken, pool, prng, registerDevice, startServer } from "./lib/client.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 24);
@@ -207,7 +207,8 @@ let server;
 try {
   server = await startServer({ script: "scripts/dev.mjs", port: await freePort() });
   const admin = api(server.url, await mintToken({ role: "makerspace_admin", sub: "soak-admin", makerspace: MS }));
-  const door = api(server.url, await mintToken({ role: "device", sub: "soak-door", makerspace: MS }));
+  const door = api(server.url, await registerDevice(server.url, { name: "Soak door", makerspace: MS }));
+  bump(sent, "device_registered");
   const users = Array.from({ length: USERS }, (_, i) => `soak-user-${i}`);
   const members = {};
   for (const u of users) members[u] = api(server.url, await mintToken({ role: "member", sub: u, makerspace: MS }));

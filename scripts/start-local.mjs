@@ -5,7 +5,12 @@ import { startLocalServer } from "./lib/local-server.mjs";
 const port = Number(process.env.PORT ?? 8787);
 // A few wrangler [vars] may be overridden from the environment, for test runs (e.g. the
 // controller test's ALLOWLIST_TTL_SECONDS).
-const OVERRIDABLE = ["ALLOWLIST_TTL_SECONDS", "DEVICE_HEARTBEAT_SECONDS", "DEVICE_TOKEN_TTL_DAYS"];
+const OVERRIDABLE = [
+  "ALLOWLIST_TTL_SECONDS",
+  "DEVICE_HEARTBEAT_SECONDS",
+  "DEVICE_TOKEN_TTL_DAYS",
+  "ALLOW_UNREGISTERED_DEVICES",
+];
 const vars = Object.fromEntries(OVERRIDABLE.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
 const server = await startLocalServer({ port, persistDir: process.env.PERSIST_DIR ?? ".wrangler/state", vars });
 console.log(`MakrCave Skills API (built Worker on Miniflare) listening on ${server.url}`);

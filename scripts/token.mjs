@@ -1,5 +1,7 @@
 // npm run token -- --role makerspace_admin --sub admin-1 --makerspace ms-1 [--minutes 30] [--device-kind kiosk]
 // Prints a JWT signed with the local secret (.dev.vars, or JWT_SECRET_KEY in the environment).
+// With --env staging|production: the settings of that environment in wrangler.toml, and the
+// secret only from JWT_SECRET_KEY in the environment (never .dev.vars's local one).
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { readDevVars, readWranglerVars } from "./lib/dev-vars.mjs";
@@ -17,6 +19,8 @@ Prints a JWT signed with the local secret (JWT_SECRET_KEY from .dev.vars or the 
   --minutes N          lifetime in minutes, a positive number (default ACCESS_TOKEN_EXPIRE_MINUTES, 30)
   --device-kind KIND   ${DEVICE_KINDS.join(" | ")} (device tokens; kiosk unlocks the kiosk page)
   --jti ID             a token id (registered devices' tokens carry one)
+  --env NAME           staging | production: that environment's settings from wrangler.toml; the
+                       secret is read only from JWT_SECRET_KEY in the shell
   -h, --help           this text
 
 Example:
@@ -40,6 +44,7 @@ try {
       minutes: { type: "string" },
       "device-kind": { type: "string" },
       jti: { type: "string" },
+      env: { type: "string", default: "" },
       help: { type: "boolean", short: "h" },
     },
   }));
@@ -62,7 +67,8 @@ if (values["device-kind"] !== undefined) {
   if (!DEVICE_KINDS.includes(values["device-kind"])) fail(`--device-kind must be one of ${DEVICE_KINDS.join(", ")}`);
 }
 
-const vars = { ...readWranglerVars(), ...readDevVars(), ...process.env };
+const deployed = values.env !== "";
+const vars = { ...readWranglerVars("wrangler.toml", values.env), ...(deployed ? {} : readDevVars()), ...process.env };
 const minutesText = values.minutes ?? (vars.ACCESS_TOKEN_EXPIRE_MINUTES || "30");
 const minutes = Number(minutesText);
 if (!/^\d+(\.\d+)?$/.test(minutesText.trim()) || !Number.isFinite(minutes) || minutes <= 0) {
@@ -70,8 +76,18 @@ if (!/^\d+(\.\d+)?$/.test(minutesText.trim()) || !Number.isFinite(minutes) || mi
 }
 const secret = vars.JWT_SECRET_KEY;
 if (!secret) {
-  console.error("token: JWT_SECRET_KEY is not set: run `npm run dev` once (it creates .dev.vars) or export it.");
+  console.error(
+    deployed
+      ? `token: export the ${values.env} JWT_SECRET_KEY (from where you keep it; Cloudflare does not show secrets back)`
+      : "token: JWT_SECRET_KEY is not set: run `npm run dev` once (it creates .dev.vars) or export it",
+  );
   process.exit(1);
+}
+if (values.role === "device" && vars.ALLOW_UNREGISTERED_DEVICES !== "true") {
+  console.error(
+    "Note: this device token names no registered device; it is refused (401) unless " +
+      "ALLOW_UNREGISTERED_DEVICES=true. Register the device with POST /api/v1/devices for a real token.",
+  );
 }
 
 const now = Math.floor(Date.now() / 1000);

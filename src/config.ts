@@ -12,9 +12,37 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+/** A claim name of the identity provider's tokens (top-level; namespaced URLs allowed). */
+const claimName = (fallback: string) =>
+  optionalText.pipe(z.string().max(200, "must be at most 200 characters").default(fallback));
+/** `https`, or plain `http` only to this machine (a local identity provider in development). */
+const jwksUrl = optionalText.pipe(
+  z
+    .string()
+    .transform((v, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(v);
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a URL" });
+        return z.NEVER;
+      }
+      const local = url.hostname === "127.0.0.1" || url.hostname === "localhost";
+      if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) {
+        ctx.addIssue({ code: "custom", message: "must be https (http only on 127.0.0.1 or localhost)" });
+        return z.NEVER;
+      }
+      if (url.username || url.password) {
+        ctx.addIssue({ code: "custom", message: "must not carry credentials" });
+        return z.NEVER;
+      }
+      return url.href;
+    })
+    .optional(),
+);
 
 /**
- * API.md section 6. Every variable is validated; an invalid value makes every request fail with
+ * The service's configuration. Every variable is validated; an invalid value makes every request fail with
  * 500 `config_error` (fail closed) rather than fall back to a default that might open a door.
  */
 export const ConfigSchema = z.object({
@@ -24,15 +52,23 @@ export const ConfigSchema = z.object({
   EQUIPMENT_SKILL_ENFORCEMENT: bool.default(true),
   EQUIPMENT_EMERGENCY_OVERRIDE: bool.default(false),
   JWT_SECRET_KEY: z.string().min(16, "must be at least 16 characters"),
+  /** The secret being rotated out: its tokens are still accepted, none is issued with it. */
+  JWT_SECRET_KEY_PREVIOUS: z.string().min(16, "must be at least 16 characters").optional(),
   JWT_ALGORITHM: z.enum(["HS256", "HS384", "HS512"]).default("HS256"),
   ACCESS_TOKEN_EXPIRE_MINUTES: positiveInt.default(30),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  JWT_JWKS_URL: jwksUrl,
+  JWT_ROLE_CLAIM: claimName("role"),
+  JWT_MAKERSPACE_CLAIM: claimName("makerspace_id"),
+  ALLOW_UNREGISTERED_DEVICES: bool.default(false),
   USER_SKILLS_CACHE_TTL_SECONDS: positiveInt.pipe(z.number().min(60, "KV needs at least 60")).default(300),
   DEVICE_HEARTBEAT_SECONDS: positiveInt.default(60),
   DEVICE_TOKEN_TTL_DAYS: positiveInt.default(365),
   ALLOWLIST_TTL_SECONDS: positiveInt.default(900),
   ALLOWLIST_SIGNING_KEY: optionalText,
+  /** Published beside the current key (a private or public Ed25519 JWK); never signs. */
+  ALLOWLIST_SIGNING_KEY_PREVIOUS: optionalText,
   ALLOWED_ORIGINS: optionalText.transform((v) =>
     v
       ? v
@@ -67,7 +103,13 @@ function parseConfig(env: Env): ConfigResult {
     raw[key] = value === "" && key !== "JWT_SECRET_KEY" ? undefined : value;
   }
   const out = ConfigSchema.safeParse(raw);
-  if (out.success) return { ok: true, config: out.data };
+  if (out.success) {
+    if (out.data.JWT_JWKS_URL && !out.data.JWT_AUDIENCE) {
+      // Legal, but the provider's tokens for any other application carrying these claims pass too.
+      createLogger().warn("JWT_JWKS_URL is set without JWT_AUDIENCE", { variables: ["JWT_AUDIENCE"] });
+    }
+    return { ok: true, config: out.data };
+  }
   const variables = out.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
   createLogger().error("invalid configuration", { variables });
   return { ok: false, error: new AppError("config_error", "Service configuration is invalid") };

@@ -12,3 +12,10 @@ declare global {
     }
   }
 }
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of the JWKS test server (test/setup/jwks-server.ts). */
+    identityProviderUrl: string;
+  }
+}

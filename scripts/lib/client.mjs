@@ -18,6 +18,19 @@ export async function mintToken({ role, sub, makerspace, minutes = 120, claims =
     .sign(new TextEncoder().encode(secret));
 }
 
+/** Registers a device through the API as an admin of `makerspace`; returns its token. */
+export async function registerDevice(baseUrl, { name, kind = "door", makerspace, equipmentIds = [] }) {
+  const admin = api(baseUrl, await mintToken({ role: "makerspace_admin", sub: "script-admin", makerspace }));
+  const res = await admin("POST", "/api/v1/devices", {
+    name,
+    kind,
+    makerspace_id: makerspace,
+    equipment_ids: equipmentIds,
+  });
+  if (res.status !== 201) throw new Error(`registering device ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token;
+}
+
 export function api(baseUrl, token) {
   return async function request(method, path, body, headers = {}) {
     const res = await fetch(`${baseUrl}${path}`, {

@@ -19,18 +19,31 @@ export function readDevVars(path = DEV_VARS) {
   return out;
 }
 
-/** [vars] of wrangler.toml (flat string values only, which is all this project uses). */
-export function readWranglerVars(path = "wrangler.toml") {
+/**
+ * [vars] of wrangler.toml, or [env.NAME.vars] of a deployed environment (flat string values only,
+ * which is all this project uses).
+ */
+export function readWranglerVars(path = "wrangler.toml", env = "") {
   const text = readFileSync(path, "utf8");
-  const section = text.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const header = env ? `[env.${env}.vars]` : "[vars]";
+  const at = text.split("\n").findIndex((line) => line.trim() === header);
+  if (at === -1) throw new Error(`${path} has no ${header}`);
+  const section =
+    text
+      .split("\n")
+      .slice(at + 1)
+      .join("\n")
+      .split(/^\[/m)[0] ?? "";
   const out = {};
   for (const m of section.matchAll(/^\s*([A-Z0-9_]+)\s*=\s*"(.*)"\s*$/gm)) out[m[1]] = m[2];
   return out;
 }
 
 /**
- * Creates .dev.vars on first run: a random JWT secret and a fresh allow-list signing key.
- * An existing file is completed (a missing ALLOWLIST_SIGNING_KEY is added), never overwritten.
+ * Creates .dev.vars on first run: a random JWT secret, a fresh allow-list signing key, and
+ * ALLOW_UNREGISTERED_DEVICES="true" so `npm run token -- --role device` tokens work locally
+ * (wrangler.toml keeps it "false", and `wrangler deploy` never reads .dev.vars). An existing file
+ * is completed (a missing variable is added), never overwritten: a "false" there stays.
  */
 export async function ensureDevVars(path = DEV_VARS) {
   const current = readDevVars(path);
@@ -44,6 +57,7 @@ export async function ensureDevVars(path = DEV_VARS) {
     const { privateJwk } = await generateSigningKey();
     add += `ALLOWLIST_SIGNING_KEY='${JSON.stringify(privateJwk)}'\n`;
   }
+  if (current.ALLOW_UNREGISTERED_DEVICES === undefined) add += `ALLOW_UNREGISTERED_DEVICES="true"\n`;
   if (add) {
     writeFileSync(path, (lines === "\n" ? "" : lines) + add, { mode: 0o600 });
     console.log(`${existsSync(path) && lines ? "completed" : "created"} ${path} with local secrets`);

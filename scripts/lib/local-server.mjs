@@ -7,9 +7,9 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ensureDevVars, readDevVars } from "./dev-vars.mjs";
 
-/** `wrangler deploy --dry-run --outdir dist`: the exact bundle that would be deployed. */
+/** `wrangler deploy --dry-run --outdir dist`: the exact bundle that would be deployed (top-level config). */
 export function buildWorker(outdir = "dist") {
-  const res = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
+  const res = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--env=", "--outdir", outdir], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     encoding: "utf8",

@@ -28,26 +28,32 @@ function accepts(record: DeviceAuthRecord, p: Principal): boolean {
 }
 
 /**
- * The registered-device half of authentication (API.md section 8). A `device` token with a `jti`
- * whose `sub` names a registered device is accepted only while that device is active and the
- * `jti` is its current one; the principal then carries the device's kind and equipment limit from
- * the row, not from the token. Tokens naming no registered device (`npm run token --role device`)
- * pass unchanged, for local use.
+ * The registered-device half of authentication. A `device` token whose `sub` names a device row
+ * is accepted only while that device is active and the token's `jti` is its current one; the
+ * principal then carries the device's kind and equipment limit from the row, not from the token.
+ * A token naming no device row (ad-hoc, `npm run token -- --role device`) is refused unless
+ * ALLOW_UNREGISTERED_DEVICES is on, which only local development sets: a device nobody
+ * registered cannot be listed, rotated or revoked.
  *
- * The row comes from a per-isolate cache (≤ 30 s old). A cached row that does not accept the
- * token is re-read before rejecting, at most once a second, so a token rotated in another isolate
- * works within a second while a controller still sending its old token costs no D1 query per
- * request; a revoked device is rejected from the cache (revocation is final).
+ * The row comes from a per-isolate cache (≤ 30 s old). A cached answer that refuses the token
+ * is re-read before rejecting, at most once a second, so a device registered or rotated in
+ * another isolate works within a second while a controller still sending its old token costs no
+ * D1 query per request; a revoked device is rejected from the cache (revocation is final).
  */
 const REREAD_AFTER_MS = 1_000;
 
 export async function checkDeviceToken(deps: Deps, p: Principal): Promise<Principal> {
-  if (p.role !== "device" || !p.jti) return p;
+  if (p.role !== "device") return p;
+  const allowUnregistered = deps.config.ALLOW_UNREGISTERED_DEVICES;
+  const refuses = (r: DeviceAuthRecord | null) => (r ? r.status === "active" && !accepts(r, p) : !allowUnregistered);
   const hit = cachedDevice(p.sub, deps.now.getTime());
   let record = hit ? hit.value : await loadDevice(deps, p.sub);
   const stale = hit !== undefined && deps.now.getTime() - hit.storedAt > REREAD_AFTER_MS;
-  if (stale && record && !accepts(record, p) && record.status === "active") record = await loadDevice(deps, p.sub);
-  if (!record) return p;
+  if (stale && refuses(record)) record = await loadDevice(deps, p.sub);
+  if (!record) {
+    if (allowUnregistered) return p;
+    throw new AppError("unauthorized", "Device is not registered");
+  }
   if (!accepts(record, p)) throw new AppError("unauthorized", "Device token has been revoked or replaced");
   return { ...p, deviceKind: record.kind, deviceEquipmentIds: record.equipmentIds };
 }

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
-import { publicSigningJwk } from "../auth/allowlist-key";
+import { publishedSigningJwks } from "../auth/allowlist-key";
 import type { AppEnv } from "../context";
 import { apiRoute } from "../openapi/route";
 import { AccessParamSchema } from "../schemas/access";
@@ -51,6 +51,6 @@ const jwks = apiRoute({
 
 /** `/.well-known/jwks.json`: unauthenticated, so controllers can fetch it before they hold a list. */
 export const jwksRoutes = new OpenAPIHono<AppEnv>().openapi(jwks, async (c) => {
-  const key = await publicSigningJwk(c.get("deps").config);
-  return c.json({ keys: [key] }, 200, { "cache-control": "public, max-age=300" });
+  const keys = await publishedSigningJwks(c.get("deps").config);
+  return c.json({ keys }, 200, { "cache-control": "public, max-age=300" });
 });

@@ -30,6 +30,9 @@ describe("D1 round-trip budget", () => {
       await seedCertification({ user_id: user, skill_id: s.id });
     }
     deviceToken = await device();
+    // A controller's first call reads its device row; this file counts the access path after it
+    // (the token check's own budget is in device-budget.test.ts).
+    expect((await callJson("GET", "/api/v1/equipment", { token: deviceToken })).status).toBe(200);
   });
 
   beforeEach(async () => {

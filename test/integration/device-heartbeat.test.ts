@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearDeviceCache } from "../../src/cache/devices";
-import { expectError, expectValidation } from "../helpers/assertions";
+import { expectError, expectUnauthorized, expectValidation } from "../helpers/assertions";
 import { ISO_MS } from "../helpers/certifications";
 import { type DeviceBody, registerDevice } from "../helpers/devices";
 import { type EquipmentFixture, makeEquipment } from "../helpers/factories";
@@ -96,8 +96,13 @@ describe("device heartbeats", () => {
         "forbidden",
       );
       const adhoc = await token({ role: "device", sub: "dev_unregistered", claims: { jti: "x" } });
+      expectUnauthorized(await callJson("POST", "/api/v1/devices/dev_unregistered/heartbeat", { token: adhoc }));
+      // Where unregistered devices are allowed (local use), there is no row to beat for.
       expectError(
-        await callJson("POST", "/api/v1/devices/dev_unregistered/heartbeat", { token: adhoc }),
+        await callJson("POST", "/api/v1/devices/dev_unregistered/heartbeat", {
+          token: adhoc,
+          env: envWith({ ALLOW_UNREGISTERED_DEVICES: "true" }),
+        }),
         404,
         "device_not_found",
       );

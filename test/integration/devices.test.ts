@@ -8,7 +8,7 @@ import { countingEnv } from "../helpers/counting-d1";
 import { auditEvents, type DeviceBody, registerDevice } from "../helpers/devices";
 import { type EquipmentFixture, makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
-import { admin, device, member, superAdmin, token } from "../helpers/tokens";
+import { adhocDevice, admin, device, member, superAdmin, token } from "../helpers/tokens";
 
 const requirements = "/api/v1/skills/equipment-requirements";
 const verify = (id: string) => `/api/v1/skills/access/equipment/${id}/verify`;
@@ -234,10 +234,61 @@ describe("devices", () => {
       expectUnauthorized(await callJson("GET", requirements, { token: t }));
     });
 
-    it("ad-hoc device tokens (no registered device) stay valid", async () => {
-      const adhoc = await token({ role: "device", sub: "bench-door", claims: { jti: "local-1" } });
-      expect((await callJson("GET", requirements, { token: adhoc })).status).toBe(200);
-      expect((await callJson("GET", requirements, { token: await device() })).status).toBe(200);
+    it("unregistered device tokens are 401: no row, no jti, or a revoked device's id", async () => {
+      const { device: active } = await registerDevice();
+      const { device: revoked, token: revokedToken } = await registerDevice();
+      await callJson("POST", `/api/v1/devices/${revoked.id}/revoke`, { token: await admin() });
+      const { jti } = decodeJwt(revokedToken);
+      for (const refused of [
+        await adhocDevice("bench-door", "ms-1", { jti: "local-1" }),
+        await adhocDevice("bench-door"),
+        await adhocDevice(active.id, "ms-1", { device_kind: "kiosk" }),
+        await adhocDevice(revoked.id),
+        await adhocDevice(revoked.id, "ms-1", { jti }),
+      ]) {
+        expectUnauthorized(await callJson("GET", requirements, { token: refused }));
+        expectUnauthorized(
+          await callJson("POST", verify(laser.id), { token: refused, body: { user_id: "dev-holder" } }),
+        );
+      }
+    });
+
+    it("ALLOW_UNREGISTERED_DEVICES=true admits tokens naming no device, never a registered one's", async () => {
+      const local = envWith({ ALLOW_UNREGISTERED_DEVICES: "true" });
+      for (const adhoc of [
+        await adhocDevice("bench-door", "ms-1", { jti: "local-1" }),
+        await adhocDevice("bench-door"),
+      ]) {
+        expect((await callJson("GET", requirements, { token: adhoc, env: local })).status).toBe(200);
+      }
+      const { device: active, token: current } = await registerDevice();
+      const { device: revoked } = await registerDevice();
+      await callJson("POST", `/api/v1/devices/${revoked.id}/revoke`, { token: await admin() });
+      expect((await callJson("GET", requirements, { token: current, env: local })).status).toBe(200);
+      for (const refused of [
+        await adhocDevice(active.id),
+        await adhocDevice(active.id, "ms-1", { jti: "guessed" }),
+        await adhocDevice(revoked.id),
+      ]) {
+        expectUnauthorized(await callJson("GET", requirements, { token: refused, env: local }));
+      }
+    });
+
+    it("a device registered through another isolate is accepted within a second (a cached miss is re-read)", async () => {
+      const id = `dev_${crypto.randomUUID()}`;
+      const t = await token({ role: "device", sub: id, claims: { jti: "jti-elsewhere", device_kind: "door" } });
+      expectUnauthorized(await callJson("GET", requirements, { token: t }));
+      const at = new Date().toISOString();
+      await env.DB.prepare(
+        "insert into devices (id, name, kind, makerspace_id, token_jti, created_at, updated_at) values (?, 'Elsewhere', 'door', 'ms-1', 'jti-elsewhere', ?, ?)",
+      )
+        .bind(id, at, at)
+        .run();
+      const soon = countingEnv();
+      expectUnauthorized(await callJson("GET", requirements, { token: t, env: soon.env }));
+      expect(soon.counter.roundTrips).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await callJson("GET", requirements, { token: t })).status).toBe(200);
     });
 
     it("a device limited to some equipment gets 403 for every other item", async () => {

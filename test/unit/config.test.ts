@@ -44,10 +44,11 @@ const BOOLEANS = [
   ["SKILL_REQUEST_AUTO_APPROVE", false],
   ["EQUIPMENT_SKILL_ENFORCEMENT", true],
   ["EQUIPMENT_EMERGENCY_OVERRIDE", false],
+  ["ALLOW_UNREGISTERED_DEVICES", false],
 ] as const;
 
 describe("defaults (wrangler.toml [vars])", () => {
-  it("parse to the API.md section 6 values", () => {
+  it("parse to the documented values", () => {
     const config = configOf({});
     expect(config).toMatchObject({
       SKILL_CERTIFICATION_EXPIRY_DAYS: 365,
@@ -62,9 +63,15 @@ describe("defaults (wrangler.toml [vars])", () => {
       DEVICE_TOKEN_TTL_DAYS: 365,
       ALLOWLIST_TTL_SECONDS: 900,
       ALLOWED_ORIGINS: [],
+      ALLOW_UNREGISTERED_DEVICES: false,
+      JWT_ROLE_CLAIM: "role",
+      JWT_MAKERSPACE_CLAIM: "makerspace_id",
     });
     expect(config.JWT_ISSUER).toBeUndefined();
     expect(config.JWT_AUDIENCE).toBeUndefined();
+    expect(config.JWT_JWKS_URL).toBeUndefined();
+    expect(config.JWT_SECRET_KEY_PREVIOUS).toBeUndefined();
+    expect(config.ALLOWLIST_SIGNING_KEY_PREVIOUS).toBeUndefined();
   });
 });
 
@@ -130,6 +137,64 @@ describe.each(["JWT_ISSUER", "JWT_AUDIENCE"] as const)("%s (optional)", (name) =
   });
   it("is trimmed when set", () => {
     expect(configOf({ [name]: " https://id.example " })[name]).toBe("https://id.example");
+  });
+});
+
+describe("JWT_SECRET_KEY_PREVIOUS (optional secret)", () => {
+  it("empty means no rotation under way", () => {
+    expect(configOf({ JWT_SECRET_KEY_PREVIOUS: "" }).JWT_SECRET_KEY_PREVIOUS).toBeUndefined();
+  });
+  it("must be at least 16 characters when set, and is kept as given", () => {
+    expect(configError({ JWT_SECRET_KEY_PREVIOUS: "short-secret-15" }).type).toBe("config_error");
+    expect(configOf({ JWT_SECRET_KEY_PREVIOUS: " exactly-16-char" }).JWT_SECRET_KEY_PREVIOUS).toBe(" exactly-16-char");
+  });
+});
+
+describe("JWT_JWKS_URL (optional)", () => {
+  it.each([
+    "https://id.example/.well-known/jwks.json",
+    "https://localhost/jwks",
+    "http://127.0.0.1:8788/jwks",
+    "http://localhost:9000/keys",
+  ])("accepts %s", (url) => {
+    expect(configOf({ JWT_JWKS_URL: url, JWT_AUDIENCE: "skills" }).JWT_JWKS_URL).toBe(new URL(url).href);
+  });
+  it("empty means no identity provider", () => {
+    expect(configOf({ JWT_JWKS_URL: "" }).JWT_JWKS_URL).toBeUndefined();
+  });
+  it.each([
+    "http://id.example/jwks",
+    "http://127.0.0.2/jwks",
+    "http://localhost.evil.example/jwks",
+    "ftp://id.example/jwks",
+    "id.example/jwks",
+    "not a url",
+    "https://user:pass@id.example/jwks",
+  ])("rejects %s (https only, except on this machine)", (url) => {
+    expect(configError({ JWT_JWKS_URL: url }).type).toBe("config_error");
+  });
+  it("logs a warning when set without JWT_AUDIENCE", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    configOf({ JWT_JWKS_URL: "https://id.example/jwks" });
+    expect(warn.mock.calls.map((args) => String(args[0])).join("\n")).toContain("without JWT_AUDIENCE");
+    warn.mockClear();
+    configOf({ JWT_JWKS_URL: "https://id.example/jwks", JWT_AUDIENCE: "skills" });
+    expect(warn).not.toHaveBeenCalled();
+  });
+});
+
+describe.each([
+  ["JWT_ROLE_CLAIM", "role"],
+  ["JWT_MAKERSPACE_CLAIM", "makerspace_id"],
+] as const)("%s", (name, fallback) => {
+  it("defaults when empty", () => {
+    expect(configOf({ [name]: "" })[name]).toBe(fallback);
+  });
+  it("names another claim, namespaced ones included", () => {
+    expect(configOf({ [name]: "https://makrcave.example/claims/x" })[name]).toBe("https://makrcave.example/claims/x");
+  });
+  it("is at most 200 characters", () => {
+    expect(configError({ [name]: "c".repeat(201) }).type).toBe("config_error");
   });
 });
 
