@@ -13,18 +13,31 @@ export const ErrorSchema = z
 
 export const FieldErrorSchema = z.object({ path: z.string(), message: z.string() }).openapi("FieldError");
 
-/** Fields some error types add to the body (the contract's "extra fields"). */
+/** Fields some error types add to the body (the contract's "extra fields"), as the services send them. */
 const EXTRA_FIELDS: Partial<Record<ErrorType, Record<string, z.ZodType>>> = {
   validation_error: { errors: z.array(FieldErrorSchema) },
   internal_error: { request_id: z.string() },
-  request_conflict: { existing_request_id: z.string() },
+  request_conflict: {
+    existing_request_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "null when the pending request was settled before it could be named" }),
+  },
   already_certified: { user_skill_id: z.string() },
-  skill_conflict: { existing_skill_id: z.string() },
+  skill_conflict: {
+    existing_skill_id: z
+      .string()
+      .optional()
+      .openapi({ description: "Absent when the skill holding the name was removed before it could be named" }),
+  },
   prerequisites_not_met: { missing_prerequisites: z.array(z.string()) },
   insufficient_skills: {
     missing_skills: z.array(z.string()),
-    reason: z.string(),
-    denial: z.enum(DENIALS),
+    reason: z.string().openapi({ description: "The human sentence, as in an allowed answer" }),
+    denial: z.enum(DENIALS).openapi({
+      description:
+        "A stable code for controllers; the first that applies wins: equipment_unavailable, unknown_badge, missing_skills",
+    }),
   },
 };
 

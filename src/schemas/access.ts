@@ -8,8 +8,23 @@ export const ConsistencySchema = z.enum(["cached", "strong"]).default("cached");
 
 export const AccessParamSchema = z.strictObject({ equipment_id: EquipmentIdSchema });
 
+/**
+ * Whose access is checked. Optional in the schema because a member may leave it out; the
+ * description says who must send it (the route answers 422 naming `user_id` otherwise).
+ */
+const SubjectSchema = UserIdSchema.optional().openapi({
+  description:
+    "Required from `device`, `makerspace_admin` and `super_admin`: the member whose access is checked. A member may leave it out (itself) and may name only itself.",
+});
+
+/** A makerspace a super_admin must name (it has none of its own); everyone else is held to their own. */
+const OwnMakerspaceSchema = MakerspaceIdSchema.optional().openapi({
+  description:
+    "Required from `super_admin`. Everyone else may leave it out (their own makerspace) and may name only their own.",
+});
+
 export const AccessQuerySchema = z.strictObject({
-  user_id: UserIdSchema.optional(),
+  user_id: SubjectSchema,
   consistency: ConsistencySchema,
 });
 
@@ -23,16 +38,20 @@ export const VerifyBodySchema = z
       ctx.addIssue({ code: "custom", path: ["badge_uid"], message: "give user_id or badge_uid, not both" });
     }
   })
-  .openapi("VerifyBody", { minProperties: 1, maxProperties: 1 });
+  .openapi("VerifyBody", {
+    description: "Exactly one of `user_id` or `badge_uid`",
+    minProperties: 1,
+    maxProperties: 1,
+  });
 export type VerifyBody = z.infer<typeof VerifyBodySchema>;
 
 export const BulkAccessQuerySchema = z.strictObject({
-  user_id: UserIdSchema.optional(),
-  makerspace_id: MakerspaceIdSchema.optional(),
+  user_id: SubjectSchema,
+  makerspace_id: OwnMakerspaceSchema,
   consistency: ConsistencySchema,
 });
 
-export const RequirementsQuerySchema = z.strictObject({ makerspace_id: MakerspaceIdSchema.optional() });
+export const RequirementsQuerySchema = z.strictObject({ makerspace_id: OwnMakerspaceSchema });
 
 export const AccessResultSchema = z
   .object({

@@ -1,20 +1,23 @@
 import { z } from "@hono/zod-openapi";
 import { AUDIT_ACTIONS } from "../audit/events";
-import { IdSchema, MakerspaceIdSchema, TimestampSchema, UserIdSchema } from "./common";
+import { base64urlPattern } from "../lib/base64url-pattern";
+import { IdSchema, MakerspaceIdSchema, queryInt, TimestampSchema, UserIdSchema } from "./common";
+
+/** `created_at` as the service writes it (`toISOString()`), position by position: the cursor's first part. */
+const CREATED_AT_SHAPE = [..."DDDD-DD-DDTDD:DD:DD.DDDZ"].map((c) => (c === "D" ? "0123456789" : c));
 
 /**
- * A page position: the base64url (unpadded) of `created_at|id` of the last item served. Clients
- * pass it back unchanged; one this service did not produce is 422.
+ * Exactly the cursors the service accepts: the base64url (unpadded) of `created_at|id`, where
+ * `created_at` has the shape above and `id` is one or more bytes.
  */
-export const CursorSchema = z
-  .string()
-  .max(400)
-  .regex(/^[A-Za-z0-9_-]+$/, "is not a valid cursor")
-  .openapi({
-    description:
-      "Opaque page position from `next_cursor`: base64url without padding of `created_at|id` of the last item served, e.g. `2026-11-24T10:00:00.000Z|evt_…`. Anything else is 422.",
-    example: "MjAyNi0xMS0yNFQxMDowMDowMC4wMDBafGV2dF8wYjVlOGE1Mi00YzFlLTRmN2EtOWE0ZS0yZDZmMWMzYjdlOTA",
-  });
+export const CURSOR_PATTERN = new RegExp(base64urlPattern(CREATED_AT_SHAPE, "|"));
+
+/** A page position: clients pass `next_cursor` back unchanged; anything else is 422. */
+export const CursorSchema = z.string().max(400).regex(CURSOR_PATTERN, "is not a valid cursor").openapi({
+  description:
+    "Opaque page position: pass `next_cursor` back unchanged. It is the base64url without padding of `created_at|id` of the last item served, `created_at` as `YYYY-MM-DDTHH:MM:SS.sssZ` (e.g. `2026-11-24T10:00:00.000Z|evt_…`); the pattern admits exactly the cursors accepted, anything else is 422.",
+  example: "MjAyNi0xMS0yNFQxMDowMDowMC4wMDBafGV2dF8wYjVlOGE1Mi00YzFlLTRmN2EtOWE0ZS0yZDZmMWMzYjdlOTA",
+});
 
 export const AuditLogQuerySchema = z
   .strictObject({
@@ -24,8 +27,10 @@ export const AuditLogQuerySchema = z
     action: z.enum(AUDIT_ACTIONS).optional(),
     performed_by: UserIdSchema.optional(),
     since: TimestampSchema.optional().openapi({ description: "Inclusive lower bound on `created_at`" }),
-    until: TimestampSchema.optional().openapi({ description: "Inclusive upper bound on `created_at`" }),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    until: TimestampSchema.optional().openapi({
+      description: "Inclusive upper bound on `created_at`. Must not be before `since` (422 naming `until`).",
+    }),
+    limit: queryInt(1, 200).default(50),
     cursor: CursorSchema.optional(),
   })
   .refine((q) => !q.since || !q.until || q.since <= q.until, {

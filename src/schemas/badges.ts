@@ -2,26 +2,22 @@ import { z } from "@hono/zod-openapi";
 import { MakerspaceIdSchema, UserIdSchema } from "./common";
 
 /**
- * A card UID as readers print it (`04:a2:3b:…`, `04-A2-…`, spaced or not) → upper-case hex
- * without separators, the form whose SHA-256 the service stores. 4–64 hex
- * digits covers every ISO 14443 / 15693 UID length with room to spare.
+ * A card UID as readers print it (`04:a2:3b:…`, `04-A2-…`, spaced or not): 4–64 hex digits, which
+ * covers every ISO 14443 / 15693 UID length with room to spare, with `:`, `-` or white space
+ * anywhere around them. The one pattern both validates and is shown in the document.
  */
-export function normaliseBadgeUid(raw: string): string | null {
-  const hex = raw.replace(/[\s:-]/g, "").toUpperCase();
-  return /^[0-9A-F]{4,64}$/.test(hex) ? hex : null;
+export const BADGE_UID_PATTERN = /^[\s:-]*(?:[0-9A-Fa-f][\s:-]*){4,64}$/;
+
+/** A UID matching {@link BADGE_UID_PATTERN} → upper-case hex without separators, the form whose SHA-256 is kept. */
+export function normaliseBadgeUid(raw: string): string {
+  return raw.replace(/[\s:-]/g, "").toUpperCase();
 }
 
 export const BadgeUidSchema = z
   .string()
   .max(200, "is too long")
-  .transform((raw, ctx) => {
-    const hex = normaliseBadgeUid(raw);
-    if (hex === null) {
-      ctx.addIssue({ code: "custom", message: "must be 4-64 hexadecimal digits (separators : - and spaces allowed)" });
-      return z.NEVER;
-    }
-    return hex;
-  })
+  .regex(BADGE_UID_PATTERN, "must be 4-64 hexadecimal digits (separators : - and spaces allowed)")
+  .transform(normaliseBadgeUid)
   .openapi({
     description: "A card UID as readers print it: 4-64 hexadecimal digits, separators `:`, `-` and spaces allowed",
     example: "04:A2:3B:1C:5D:80",
@@ -46,7 +42,8 @@ export const BadgeResolveSchema = z
   .strictObject({
     badge_uid: BadgeUidSchema,
     makerspace_id: MakerspaceIdSchema.optional().openapi({
-      description: "Required from a super_admin; everyone else resolves in their own makerspace",
+      description:
+        "Required from `super_admin`. Everyone else resolves in their own makerspace (and may name only it).",
     }),
   })
   .openapi("BadgeResolve");

@@ -1,8 +1,20 @@
 import { z } from "@hono/zod-openapi";
 
-export const IdSchema = z.string().trim().min(1, "is required").max(100, "is too long");
-export const MakerspaceIdSchema = z.string().trim().min(1, "is required").max(100, "is too long");
-export const UserIdSchema = z.string().trim().min(1, "is required").max(200, "is too long");
+/**
+ * For the document only: the server trims these strings and then asks for at least one character,
+ * so " " passes `minLength: 1` yet is refused. The pattern (no white space at either end, at least
+ * one other character) says what survives trimming; the server still accepts padded values.
+ */
+export const NO_OUTER_SPACE = "^\\S(?:[\\s\\S]*\\S)?$";
+
+/** A trimmed string of 1–`max` characters, documented as what survives the trimming. */
+export function trimmedString(max: number, messages: { empty: string; long: string }) {
+  return z.string().trim().min(1, messages.empty).max(max, messages.long).openapi({ pattern: NO_OUTER_SPACE });
+}
+
+export const IdSchema = trimmedString(100, { empty: "is required", long: "is too long" });
+export const MakerspaceIdSchema = trimmedString(100, { empty: "is required", long: "is too long" });
+export const UserIdSchema = trimmedString(200, { empty: "is required", long: "is too long" });
 
 /** ISO-8601 with a zone; normalised to the API's `…000Z` form. */
 export const TimestampSchema = z.iso
@@ -14,10 +26,18 @@ export const IdArraySchema = z
   .max(100, "at most 100 ids")
   .transform((ids) => [...new Set(ids)]);
 
+/**
+ * An integer query parameter. `z.coerce.number()` alone would turn `null` into 0, which the
+ * document generator reads as "nullable"; a query value is text, never null, so null is refused.
+ */
+export function queryInt(min: number, max: number) {
+  return z.preprocess((v) => (v === null ? Number.NaN : v), z.coerce.number().int().min(min).max(max));
+}
+
 export function paging(maxLimit = 200, defaultLimit = 50) {
   return {
-    limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    limit: queryInt(1, maxLimit).default(defaultLimit),
+    offset: queryInt(0, 1_000_000).default(0),
   };
 }
 

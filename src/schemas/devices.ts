@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { DEVICE_KINDS } from "../auth/principal";
-import { MakerspaceIdSchema, paging } from "./common";
+import { MakerspaceIdSchema, paging, trimmedString } from "./common";
 import { EquipmentIdSchema } from "./equipment";
 
 export const DEVICE_STATUSES = ["active", "revoked"] as const;
@@ -14,7 +14,7 @@ export const DeviceEquipmentIdsSchema = z
 
 export const DeviceCreateSchema = z
   .strictObject({
-    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    name: trimmedString(200, { empty: "must not be empty", long: "must be at most 200 characters" }),
     kind: z.enum(DEVICE_KINDS),
     makerspace_id: MakerspaceIdSchema,
     equipment_ids: DeviceEquipmentIdsSchema.optional().openapi({

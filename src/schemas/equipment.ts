@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { MakerspaceIdSchema, paging } from "./common";
+import { MakerspaceIdSchema, paging, trimmedString } from "./common";
 
 export const EQUIPMENT_STATUSES = ["available", "maintenance", "retired"] as const;
 export type EquipmentStatus = (typeof EQUIPMENT_STATUSES)[number];
@@ -8,7 +8,7 @@ export const EquipmentIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of letters, digits, _ . : -");
 
-const name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+const name = trimmedString(200, { empty: "must not be empty", long: "must be at most 200 characters" });
 const category = z.string().trim().max(50, "must be at most 50 characters");
 const location = z.string().trim().max(200, "must be at most 200 characters");
 

@@ -12,7 +12,7 @@ export const RequestCreateSchema = z
     notes: NotesSchema.nullish(),
     user_id: UserIdSchema.optional().openapi({
       description:
-        "Whom the request is for: required from a kiosk, optional for admins (default themselves); a member may name only itself",
+        "Required from `kiosk`: whom the request is for. Optional for admins (default themselves); a member may name only itself.",
     }),
   })
   .openapi("SkillRequestCreate");

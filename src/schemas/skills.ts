@@ -1,18 +1,20 @@
 import { z } from "@hono/zod-openapi";
-import { IdArraySchema, IdSchema, MakerspaceIdSchema, paging } from "./common";
+import { IdArraySchema, IdSchema, MakerspaceIdSchema, NO_OUTER_SPACE, paging, trimmedString } from "./common";
 
 export const SKILL_LEVELS = ["beginner", "intermediate", "advanced", "expert"] as const;
 export const SKILL_STATUSES = ["active", "inactive", "archived"] as const;
 export type SkillLevel = (typeof SKILL_LEVELS)[number];
 export type SkillStatus = (typeof SKILL_STATUSES)[number];
 
+// The document has one `pattern` per schema: the character set is the name's, trimming rides in an allOf.
 const name = z
   .string()
   .trim()
   .min(1, "must not be empty")
   .max(100, "must be at most 100 characters")
-  .regex(/^[a-zA-Z0-9\s-]+$/, "may contain only letters, digits, spaces and hyphens");
-const category = z.string().trim().min(1, "must not be empty").max(50, "must be at most 50 characters");
+  .regex(/^[a-zA-Z0-9\s-]+$/, "may contain only letters, digits, spaces and hyphens")
+  .openapi({ allOf: [{ pattern: NO_OUTER_SPACE }] });
+const category = trimmedString(50, { empty: "must not be empty", long: "must be at most 50 characters" });
 const description = z.string().max(1000, "must be at most 1000 characters");
 
 export const SkillCreateSchema = z
@@ -39,7 +41,11 @@ export const SkillUpdateSchema = z
     prerequisite_ids: IdArraySchema.optional(),
     equipment_ids: IdArraySchema.optional(),
   })
-  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "at least one field is required" })
+  // Only a body that is otherwise valid is checked for emptiness, so `{ id }` is named as unknown alone.
+  .refine((v) => Object.values(v).some((x) => x !== undefined), {
+    message: "at least one field is required",
+    when: (payload) => payload.issues.length === 0,
+  })
   .openapi("SkillUpdate", { minProperties: 1 });
 export type SkillUpdate = z.infer<typeof SkillUpdateSchema>;
 
@@ -48,7 +54,11 @@ export const SkillListQuerySchema = z.strictObject({
   category: z.string().max(50).optional(),
   level: z.enum(SKILL_LEVELS).optional(),
   status: z.enum(SKILL_STATUSES).optional(),
-  q: z.string().max(100).optional(),
+  q: z
+    .string()
+    .max(100)
+    .optional()
+    .openapi({ description: "Names containing this text (ASCII letters in either case)" }),
   ...paging(),
 });
 export type SkillListQuery = z.infer<typeof SkillListQuerySchema>;

@@ -1,14 +1,29 @@
 import { z } from "@hono/zod-openapi";
-import { IdSchema, MakerspaceIdSchema, paging, TimestampSchema, UserIdSchema } from "./common";
+import { IdSchema, MakerspaceIdSchema, paging, queryInt, TimestampSchema, UserIdSchema } from "./common";
 
 export const USER_SKILL_STATUSES = ["pending", "certified", "expired", "revoked"] as const;
 export type UserSkillStatus = (typeof USER_SKILL_STATUSES)[number];
 
 export const NotesSchema = z.string().max(1000, "must be at most 1000 characters");
 
-/** The design stores scores as VARCHAR(10) ("95%"); a number is accepted and kept as text. */
+/** Hundredths: with the bounds below, every accepted number's text fits the 10 characters. */
+const SCORE_STEP = 0.01;
+
+/**
+ * The design stores scores as VARCHAR(10) ("95%"); a number is accepted and kept as text. The
+ * number is bounded to what fits: two decimals at most, under a million either side ("-999999.99").
+ */
 export const QuizScoreSchema = z
-  .union([z.string().trim().max(10, "must be at most 10 characters"), z.number().finite()])
+  .union([
+    z.string().trim().max(10, "must be at most 10 characters"),
+    z
+      .number()
+      .min(-999_999.99, "must be at least -999999.99")
+      .max(999_999.99, "must be at most 999999.99")
+      .multipleOf(SCORE_STEP, "must have at most two decimals")
+      // The document generator leaves `multipleOf` out; stated here so the document is exact.
+      .openapi({ multipleOf: SCORE_STEP }),
+  ])
   .transform((v) => String(v))
   .pipe(z.string().max(10, "must be at most 10 characters"));
 
@@ -36,11 +51,7 @@ export const UserSkillListQuerySchema = z.strictObject({
     .optional()
     .openapi({ description: "Matches the effective status (a certified row past `expires_at` is `expired`)" }),
   makerspace_id: MakerspaceIdSchema.optional(),
-  expiring_within_days: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3650)
+  expiring_within_days: queryInt(1, 3650)
     .optional()
     .openapi({ description: "Certified, unexpired rows whose `expires_at` falls within the next N days" }),
   ...paging(),

@@ -20,17 +20,22 @@ export function encodeCursor(p: Position): string {
     .replace(/=+$/, "");
 }
 
-/** 422 on anything this service did not produce: a cursor is opaque, never built by clients. */
+/** The `created_at` part of a cursor: the shape `toISOString()` writes (the cursor pattern's head). */
+const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * A cursor back to its position; 422 on anything not of the form this service produces. The
+ * check is on shape only (any such position orders the keyset), so exactly the strings of
+ * `CURSOR_PATTERN` decode: bytes that are not UTF-8 in the id are read as U+FFFD, not refused.
+ */
 export function decodeCursor(cursor: string): Position {
   try {
     const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
-    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
-      Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
-    );
+    const text = new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
     const at = text.indexOf(SEPARATOR);
     const createdAt = text.slice(0, at);
     const id = text.slice(at + 1);
-    if (at > 0 && id.length > 0 && !Number.isNaN(Date.parse(createdAt))) return { createdAt, id };
+    if (at > 0 && id.length > 0 && CREATED_AT.test(createdAt)) return { createdAt, id };
   } catch {
     // falls through to the validation error
   }

@@ -4,7 +4,8 @@ import fc from "fast-check";
  * Arbitraries from the JSON Schemas of the served OpenAPI document, as an outside fuzzer reads
  * them: whatever the document says is valid must be accepted, and each way of breaking one rule
  * must be a 422. Covers the subset the document uses ($ref, allOf, anyOf/oneOf, enum/const, type
- * arrays, string length/pattern/format, numeric bounds, arrays, objects with additionalProperties).
+ * arrays, string length/pattern/format, numeric bounds and steps, arrays, objects with
+ * additionalProperties and min/maxProperties).
  */
 export interface JsonSchema {
   $ref?: string;
@@ -13,6 +14,8 @@ export interface JsonSchema {
   const?: unknown;
   format?: string;
   pattern?: string;
+  /** Not JSON Schema: the patterns of an `allOf` beside `pattern` (a schema object holds only one). */
+  patterns?: string[];
   minLength?: number;
   maxLength?: number;
   minimum?: number;
@@ -27,11 +30,13 @@ export interface JsonSchema {
   required?: string[];
   additionalProperties?: boolean | JsonSchema;
   minProperties?: number;
+  maxProperties?: number;
   allOf?: JsonSchema[];
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   default?: unknown;
   nullable?: boolean;
+  description?: string;
 }
 
 export type Components = Record<string, JsonSchema>;
@@ -49,9 +54,12 @@ export function resolve(schema: JsonSchema, components: Components): JsonSchema 
     const merged: JsonSchema = { ...withoutKey(schema, "allOf") };
     for (const p of parts) {
       merged.type ??= p.type;
-      merged.properties = { ...merged.properties, ...p.properties };
-      merged.required = [...new Set([...(merged.required ?? []), ...(p.required ?? [])])];
+      if (p.properties) merged.properties = { ...merged.properties, ...p.properties };
+      if (p.required) merged.required = [...new Set([...(merged.required ?? []), ...p.required])];
       if (p.additionalProperties === false) merged.additionalProperties = false;
+      if (p.pattern) merged.patterns = [...(merged.patterns ?? []), p.pattern];
+      if (p.minLength !== undefined) merged.minLength = Math.max(merged.minLength ?? 0, p.minLength);
+      if (p.maxLength !== undefined) merged.maxLength = Math.min(merged.maxLength ?? Infinity, p.maxLength);
     }
     return merged;
   }
@@ -83,17 +91,13 @@ function stringArb(s: JsonSchema): fc.Arbitrary<string> {
       .date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2090-01-01T00:00:00Z"), noInvalidDate: true })
       .map((d) => d.toISOString().slice(0, 10));
   }
-  const fits = (v: string) => [...v].length >= min && [...v].length <= max;
-  if (s.pattern) {
-    const re = new RegExp(s.pattern, "u");
-    // Lengths at both limits as well as in between: limits are where encoders and databases break.
-    return fc.stringMatching(re).filter(fits);
-  }
-  return fc.oneof(
-    fc.string({ minLength: min, maxLength: max }),
-    fc.constant("x".repeat(Math.max(min, 1))).filter(fits),
-    fc.constant("y".repeat(max)).filter(fits),
-  );
+  const patterns = [s.pattern, ...(s.patterns ?? [])].flatMap((p) => (p ? [new RegExp(p, "u")] : []));
+  const fits = (v: string) => [...v].length >= min && [...v].length <= max && patterns.every((re) => re.test(v));
+  const [first] = patterns;
+  const any = first ? fc.stringMatching(first).filter(fits) : fc.string({ minLength: min, maxLength: max });
+  // Lengths at both limits as well as in between: limits are where encoders and databases break.
+  const limits = ["x".repeat(Math.max(min, 1)), "y".repeat(max)].filter(fits);
+  return fc.oneof(any, ...limits.map((v) => fc.constant(v)));
 }
 
 function numberArb(s: JsonSchema, integer: boolean): fc.Arbitrary<number> {
@@ -102,9 +106,11 @@ function numberArb(s: JsonSchema, integer: boolean): fc.Arbitrary<number> {
   if (integer) return fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max));
   if (s.multipleOf) {
     const step = s.multipleOf;
+    // The double nearest to n × step, printed with the step's decimals (0.01 × 97306182 is not it).
+    const decimals = String(step).split(".")[1]?.length ?? 0;
     return fc
       .integer({ min: Math.ceil(min / step), max: Math.floor(max / step) })
-      .map((n) => Number((n * step).toFixed(10)));
+      .map((n) => Number((n * step).toFixed(decimals)));
   }
   return fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 }
@@ -146,9 +152,10 @@ function objectArb(s: JsonSchema, components: Components): fc.Arbitrary<Record<s
   const required = s.required ?? [];
   const record: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [key, prop] of Object.entries(props)) record[key] = validArb(prop, components);
-  return fc
-    .record(record, { requiredKeys: required.filter((k) => k in props) })
-    .filter((o) => Object.keys(o).length >= (s.minProperties ?? 0));
+  return fc.record(record, { requiredKeys: required.filter((k) => k in props) }).filter((o) => {
+    const n = Object.keys(o).length;
+    return n >= (s.minProperties ?? 0) && n <= (s.maxProperties ?? Infinity);
+  });
 }
 
 /** A value of another JSON type than the schema allows, or undefined when it allows any. */
@@ -171,7 +178,7 @@ export function invalidValues(schema: JsonSchema, components: Components): Array
   const out: Array<[string, unknown]> = [];
   const wrong = wrongType(s, components);
   if (wrong !== undefined) out.push(["wrong type", wrong]);
-  if (s.enum && s.enum.every((v) => typeof v === "string")) out.push(["not in enum", "not-a-listed-value"]);
+  if (s.enum?.every((v) => typeof v === "string")) out.push(["not in enum", "not-a-listed-value"]);
   const ts = types(s);
   if (ts.includes("string") && !s.enum) {
     if (s.maxLength !== undefined) out.push([`${s.maxLength + 1} characters`, "a".repeat(s.maxLength + 1)]);

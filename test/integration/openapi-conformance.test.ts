@@ -2,10 +2,11 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { type DeclaredRoute, declaredRoutes } from "../../src/openapi/declared";
+import { registerDevice } from "../helpers/devices";
 import { makeSkill } from "../helpers/factories";
 import { call } from "../helpers/http";
 import { type Components, invalidValues, type JsonSchema, resolve, validArb } from "../helpers/json-schema-arbitrary";
-import { admin, device, member, superAdmin } from "../helpers/tokens";
+import { admin, member, superAdmin } from "../helpers/tokens";
 
 /**
  * The served document is the contract a client or an OpenAPI fuzzer reads. For every operation:
@@ -17,6 +18,7 @@ interface Parameter {
   name: string;
   in: "path" | "query" | "header";
   required?: boolean;
+  description?: string;
   schema: JsonSchema;
 }
 interface Operation {
@@ -35,11 +37,14 @@ const VALID_SAMPLES = 12;
 let doc: Document;
 let declared: DeclaredRoute[];
 let skillId: string;
+let ownDevice: { id: string; token: string };
 
 beforeAll(async () => {
   doc = (await (await call("GET", "/openapi.json")).json()) as Document;
   declared = declaredRoutes(app);
   skillId = (await makeSkill()).id;
+  const { device, token } = await registerDevice({ name: "Conformance door" });
+  ownDevice = { id: device.id, token };
 });
 
 /** Values a test must choose to stay inside one makerspace and one user (the token's). */
@@ -61,14 +66,54 @@ function withFixtures(value: unknown): unknown {
   return out;
 }
 
-async function tokenFor(route: DeclaredRoute): Promise<string | undefined> {
-  if ("public" in route.access) return undefined;
+/** The client a test plays for a route: its token, the callers it counts as, the `{id}` it may name. */
+interface Client {
+  token?: string;
+  callers: string[];
+  pathId: string;
+}
+
+async function clientFor(route: DeclaredRoute): Promise<Client> {
+  const pathId = "missing-id-42";
+  if ("public" in route.access) return { callers: [], pathId };
   const callers = route.access.callers as readonly string[];
-  if (callers.includes("makerspace_admin")) return admin("ms-1");
-  if (callers.includes("super_admin")) return superAdmin();
-  if (callers.includes("member")) return member("user-1");
-  if (callers.includes("kiosk")) return device("kiosk-1", "ms-1", "kiosk");
-  return device("device-1");
+  if (callers.includes("makerspace_admin"))
+    return { token: await admin("ms-1"), callers: ["makerspace_admin"], pathId };
+  if (callers.includes("super_admin")) return { token: await superAdmin(), callers: ["super_admin"], pathId };
+  if (callers.includes("member")) return { token: await member("user-1"), callers: ["member"], pathId };
+  // A device-only route is called by a registered device; a device-self route names that device.
+  const self = (route.access.scope as readonly string[]).includes("device-self");
+  if (callers.includes("kiosk")) {
+    const kiosk = await registerDevice({ name: "Conformance kiosk", kind: "kiosk" });
+    return { token: kiosk.token, callers: ["kiosk", "device"], pathId: self ? kiosk.device.id : pathId };
+  }
+  return { token: ownDevice.token, callers: ["device"], pathId: self ? ownDevice.id : pathId };
+}
+
+/**
+ * The callers a parameter's description says must send it though the schema cannot require it
+ * ("Required from `device`, `makerspace_admin` and `super_admin`: …").
+ */
+function requiredFrom(description: string | undefined): string[] {
+  const sentence = description?.match(/^Required from ([^:.]*)/)?.[1] ?? "";
+  return [...sentence.matchAll(/`(\w+)`/g)].map((m) => m[1] ?? "");
+}
+
+function mustSend(description: string | undefined, client: Client): boolean {
+  return requiredFrom(description).some((caller) => client.callers.includes(caller));
+}
+
+/** A sampled body completed with the fields the client's role must send. */
+function asSentBy(body: unknown, schema: JsonSchema, client: Client): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = { ...body };
+  for (const [key, prop] of Object.entries(resolve(schema, doc.components.schemas).properties ?? {})) {
+    if (key in out || !mustSend(resolve(prop, doc.components.schemas).description, client)) continue;
+    const value = fixture(key);
+    if (value === undefined) throw new Error(`no fixture for ${key}, which ${client.callers[0]} must send`);
+    out[key] = value;
+  }
+  return out;
 }
 
 function operations(): Array<{ label: string; path: string; method: string; op: Operation }> {
@@ -77,27 +122,47 @@ function operations(): Array<{ label: string; path: string; method: string; op: 
   );
 }
 
-function urlFor(path: string, params: Parameter[], query: Record<string, unknown>): string {
+function urlFor(path: string, params: Parameter[], query: Record<string, unknown>, client: Client): string {
   let url = path;
-  for (const p of params.filter((x) => x.in === "path")) url = url.replace(`{${p.name}}`, "missing-id-42");
+  for (const p of params.filter((x) => x.in === "path")) url = url.replace(`{${p.name}}`, client.pathId);
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
   const s = qs.toString();
   return s ? `${url}?${s}` : url;
 }
 
-function queryArb(params: Parameter[]): fc.Arbitrary<Record<string, unknown>> {
+function queryArb(params: Parameter[], client: Client): fc.Arbitrary<Record<string, unknown>> {
   const record: Record<string, fc.Arbitrary<unknown>> = {};
   const required: string[] = [];
   for (const p of params.filter((x) => x.in === "query")) {
     record[p.name] = validArb(p.schema, doc.components.schemas);
-    if (p.required) required.push(p.name);
+    if (p.required || mustSend(p.description, client)) required.push(p.name);
   }
-  return fc.record(record, { requiredKeys: required }).map((q) => withFixtures(q) as Record<string, unknown>);
+  return fc
+    .record(record, { requiredKeys: required })
+    .map((q) => inOrder(withFixtures(q) as Record<string, unknown>, params));
+}
+
+/** Bounds put the way round their descriptions ask ("Must not be before `since`"), as a client would. */
+function inOrder(query: Record<string, unknown>, params: Parameter[]): Record<string, unknown> {
+  const out = { ...query };
+  for (const p of params) {
+    const other = p.description?.match(/Must not be before `(\w+)`/)?.[1];
+    const [upper, lower] = [out[p.name], other === undefined ? undefined : out[other]];
+    if (other && typeof upper === "string" && typeof lower === "string" && Date.parse(upper) < Date.parse(lower)) {
+      out[p.name] = lower;
+      out[other] = upper;
+    }
+  }
+  return out;
 }
 
 function bodySchema(op: Operation): JsonSchema | undefined {
   return op.requestBody?.content["application/json"]?.schema;
+}
+
+function bodyArb(schema: JsonSchema, client: Client): fc.Arbitrary<unknown> {
+  return validArb(schema, doc.components.schemas).map((b) => asSentBy(withFixtures(b), schema, client));
 }
 
 function samples<T>(arb: fc.Arbitrary<T>, n: number): T[] {
@@ -149,16 +214,14 @@ describe("the served OpenAPI document matches what the routes enforce", () => {
     for (const { label, path, method, op } of operations()) {
       if (path === "/openapi.json" || path === "/docs" || path === "/kiosk") continue;
       const route = declaredRouteOf(path, method);
-      const token = await tokenFor(route);
+      const client = await clientFor(route);
       const params = op.parameters ?? [];
       const schema = bodySchema(op);
-      const bodies = schema
-        ? samples(validArb(schema, doc.components.schemas).map(withFixtures), VALID_SAMPLES)
-        : [undefined];
-      const queries = samples(queryArb(params), bodies.length);
+      const bodies = schema ? samples(bodyArb(schema, client), VALID_SAMPLES) : Array(VALID_SAMPLES).fill(undefined);
+      const queries = samples(queryArb(params, client), bodies.length);
       for (const [i, body] of bodies.entries()) {
-        const url = urlFor(path, params, queries[i] ?? {});
-        const res = await send(method, url, token, body);
+        const url = urlFor(path, params, queries[i] ?? {}, client);
+        const res = await send(method, url, client.token, body);
         const where = `${label} ${url} ${JSON.stringify(body)} → ${res.status} ${res.text.slice(0, 300)}`;
         const problem = validProblem(op, route, res);
         if (problem) failures.push(`${problem}: ${where}`);
@@ -171,12 +234,12 @@ describe("the served OpenAPI document matches what the routes enforce", () => {
     const failures: string[] = [];
     for (const { label, path, method, op } of operations()) {
       const route = declaredRouteOf(path, method);
-      const token = await tokenFor(route);
+      const client = await clientFor(route);
       const params = op.parameters ?? [];
       const queryParams = params.filter((p) => p.in === "query");
-      const baseQuery = samples(queryArb(params), 1)[0] ?? {};
+      const baseQuery = samples(queryArb(params, client), 1)[0] ?? {};
       const schema = bodySchema(op);
-      const baseBody = schema ? samples(validArb(schema, doc.components.schemas).map(withFixtures), 1)[0] : undefined;
+      const baseBody = schema ? samples(bodyArb(schema, client), 1)[0] : undefined;
       const cases: Array<[string, Record<string, unknown>, unknown]> = [];
       cases.push(["unknown query parameter", { ...baseQuery, not_a_parameter: "1" }, baseBody]);
       for (const p of queryParams) {
@@ -200,8 +263,8 @@ describe("the served OpenAPI document matches what the routes enforce", () => {
         }
       }
       for (const [why, query, body] of cases) {
-        const url = urlFor(path, params, query);
-        const res = await send(method, url, token, body);
+        const url = urlFor(path, params, query, client);
+        const res = await send(method, url, client.token, body);
         const where = `${label} ${why}: ${url} ${JSON.stringify(body)?.slice(0, 200)} → ${res.status} ${res.text.slice(0, 200)}`;
         const parsed = res.type.startsWith("application/json") ? (JSON.parse(res.text) as Record<string, unknown>) : {};
         const ok =

@@ -3,12 +3,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { expectError } from "../helpers/assertions";
 import { call, callJson } from "../helpers/http";
+import { type Components, type JsonSchema, resolve } from "../helpers/json-schema-arbitrary";
 
 interface OpenApiDoc {
   openapi: string;
   info: { title: string; version: string };
   paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>;
-  components: { securitySchemes: Record<string, unknown> };
+  components: { securitySchemes: Record<string, unknown>; schemas: Components };
 }
 
 /** `/api/v1/skills/:id/` → `/api/v1/skills/{id}`: the OpenAPI form, trailing slash dropped. */
@@ -102,13 +103,13 @@ describe("GET /openapi.json", () => {
     const doc = (await callJson<OpenApiDoc>("GET", "/openapi.json")).body;
     const ops = doc.paths["/api/v1/skills/"] ?? doc.paths["/api/v1/skills"];
     const post = ops?.post as unknown as {
-      requestBody: {
-        content: {
-          "application/json": { schema: { properties: Record<string, Record<string, unknown>>; required: string[] } };
-        };
-      };
+      requestBody: { content: { "application/json": { schema: JsonSchema } } };
     };
-    const schema = post.requestBody.content["application/json"].schema;
+    // The body is a `$ref` to a named component: read it as a client would, through the reference.
+    const schema = resolve(post.requestBody.content["application/json"].schema, doc.components.schemas) as {
+      properties: Record<string, Record<string, unknown>>;
+      required: string[];
+    };
     expect(schema.required).toEqual(expect.arrayContaining(["name", "category", "level", "makerspace_id"]));
     expect(schema.properties.name).toMatchObject({ maxLength: 100, pattern: "^[a-zA-Z0-9\\s-]+$" });
     expect(schema.properties.level).toMatchObject({ enum: ["beginner", "intermediate", "advanced", "expert"] });

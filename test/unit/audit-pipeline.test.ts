@@ -1,6 +1,9 @@
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AuditEvent } from "../../src/audit/events";
 import { sendEvents } from "../../src/audit/producer";
+import { CURSOR_PATTERN } from "../../src/schemas/audit-logs";
 import { decodeCursor, encodeCursor } from "../../src/services/audit-logs";
 import { auditEvent } from "../helpers/audit";
 
@@ -45,6 +48,41 @@ describe("audit-log cursor", () => {
     "rejects %j as a validation error",
     (cursor) => {
       expect(() => decodeCursor(cursor)).toThrowError(expect.objectContaining({ type: "validation_error" }));
+      expect(cursor).not.toMatch(CURSOR_PATTERN);
     },
   );
+
+  const seed = Number(env.FC_SEED);
+  const position = fc.record({
+    createdAt: fc
+      .date({ min: new Date("0000-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59.999Z"), noInvalidDate: true })
+      .map((d) => d.toISOString()),
+    id: fc.string({ unit: "grapheme", minLength: 1, maxLength: 100 }),
+  });
+
+  it("documents every cursor it produces: each one matches the pattern", () => {
+    fc.assert(
+      fc.property(position, (p) => {
+        expect(encodeCursor(p)).toMatch(CURSOR_PATTERN);
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
+
+  it("accepts every string the pattern admits (the document promises no more than it takes)", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(CURSOR_PATTERN), (cursor) => {
+        expect(() => decodeCursor(cursor), cursor).not.toThrow();
+      }),
+      { seed, numRuns: 500 },
+    );
+  });
+
+  it("admits no string that breaks the shape: a wrong head or an empty id is outside the pattern", () => {
+    expect(encodeCursor({ createdAt: "2026-01-15T10:30:00.000Z", id: "e" })).toMatch(CURSOR_PATTERN);
+    for (const createdAt of ["2026-01-15T10:30:00.000X", "2026-01-15 10:30:00.000Z", "2026-1-15T10:30:00.000Z"]) {
+      expect(encodeCursor({ createdAt, id: "e" }), createdAt).not.toMatch(CURSOR_PATTERN);
+    }
+    expect(encodeCursor({ createdAt: "2026-01-15T10:30:00.000Z", id: "" })).not.toMatch(CURSOR_PATTERN);
+  });
 });
