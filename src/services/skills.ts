@@ -67,10 +67,8 @@ export async function listSkills(deps: Deps, makerspaceId: string | undefined, q
   if (q.category) where.push(eq(skills.category, q.category));
   if (q.level) where.push(eq(skills.level, q.level));
   if (q.status) where.push(eq(skills.status, q.status));
-  if (q.q) {
-    const pattern = `%${q.q.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    where.push(sql`lower(${skills.name}) like ${pattern} escape '\\'`);
-  }
+  // instr, not LIKE: D1 refuses LIKE patterns over 50 bytes, and `q` may be 100 characters.
+  if (q.q) where.push(sql`instr(lower(${skills.name}), lower(${q.q})) > 0`);
   const rows = await selectSkills(deps)
     .where(and(...where))
     .orderBy(sql`lower(${skills.name})`, asc(skills.name), asc(skills.id))
