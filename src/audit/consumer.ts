@@ -1,6 +1,6 @@
-import { inArray } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Deps } from "../context";
-import { chunk, runBatch } from "../db/client";
+import { runBatch, valuesOf } from "../db/client";
 import { auditOutbox } from "../db/schema";
 import { buildDeps } from "../deps";
 import { errorText } from "../lib/logger";
@@ -56,10 +56,7 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
   try {
     await runBatch(deps.db, [
       ...auditRowStatements(deps.db, events),
-      ...chunk(
-        events.map((e) => e.id),
-        90,
-      ).map((ids) => deps.db.delete(auditOutbox).where(inArray(auditOutbox.id, ids))),
+      deps.db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(events.map((e) => e.id))}`),
     ]);
   } catch (err) {
     for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });

@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, lte, or, sql } from "drizzle-orm";
 import type { Deps } from "../context";
-import { chunk, runBatch } from "../db/client";
+import { valuesOf } from "../db/client";
 import { auditOutbox } from "../db/schema";
 import { errorText } from "../lib/logger";
 import { addSeconds, iso } from "../lib/time";
@@ -63,18 +63,11 @@ export async function relayOutbox(deps: Deps, opts: RelayOptions = {}): Promise<
         deps.logger.error("unreadable audit outbox row left in place", { outbox_id: row.id });
       }
     }
-    await runBatch(
-      deps.db,
-      chunk(
-        rows.map((r) => r.id),
-        90,
-      ).map((ids) =>
-        deps.db
-          .update(auditOutbox)
-          .set({ attempts: sql`${auditOutbox.attempts} + 1` })
-          .where(inArray(auditOutbox.id, ids)),
-      ),
-    );
+    await deps.db
+      .update(auditOutbox)
+      .set({ attempts: sql`${auditOutbox.attempts} + 1` })
+      .where(sql`${auditOutbox.id} in ${valuesOf(rows.map((r) => r.id))}`)
+      .run();
     try {
       await sendEvents(deps.env.AUDIT_QUEUE, events);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
 import { visibleOr404 } from "../auth/guards";
@@ -6,7 +6,7 @@ import { mintToken } from "../auth/jwt";
 import type { Principal } from "../auth/principal";
 import { forgetDevice } from "../cache/devices";
 import type { Deps } from "../context";
-import { changesOf, runBatch } from "../db/client";
+import { changesOf, runBatch, valuesOf } from "../db/client";
 import { type DeviceRow, devices, equipment } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -76,7 +76,7 @@ async function assertEquipmentExist(deps: Deps, makerspaceId: string, ids: strin
   const rows = await deps.db
     .select({ id: equipment.id })
     .from(equipment)
-    .where(and(eq(equipment.makerspaceId, makerspaceId), inArray(equipment.id, ids)))
+    .where(and(eq(equipment.makerspaceId, makerspaceId), sql`${equipment.id} in ${valuesOf(ids)}`))
     .all();
   const found = new Set(rows.map((r) => r.id));
   const missing = ids.filter((id) => !found.has(id));

@@ -1,11 +1,11 @@
-import { and, asc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, ne, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { outboxStatements, publishCommitted } from "../audit/producer";
 import { visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import { forgetEquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
-import { chunk, isUniqueViolation, runBatch, type Statement } from "../db/client";
+import { chunk, isUniqueViolation, runBatch, type Statement, valuesOf } from "../db/client";
 import { equipment, type SkillRow, skillEquipment, skillPrerequisites, skills } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -86,15 +86,12 @@ async function missingIds(
   ids: string[],
 ): Promise<string[]> {
   if (ids.length === 0) return [];
-  const found = new Set<string>();
-  for (const part of chunk(ids, 90)) {
-    const rows = await deps.db
-      .select({ id: table.id })
-      .from(table)
-      .where(and(eq(table.makerspaceId, makerspaceId), inArray(table.id, part)))
-      .all();
-    for (const r of rows) found.add(r.id);
-  }
+  const rows = await deps.db
+    .select({ id: table.id })
+    .from(table)
+    .where(and(eq(table.makerspaceId, makerspaceId), sql`${table.id} in ${valuesOf(ids)}`))
+    .all();
+  const found = new Set(rows.map((r) => r.id));
   return ids.filter((id) => !found.has(id));
 }
 
