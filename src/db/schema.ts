@@ -145,6 +145,10 @@ export const skillAuditLogs = sqliteTable(
   (t) => [
     index("idx_skill_audit_logs_date").on(t.createdAt),
     index("idx_skill_audit_logs_makerspace_date").on(t.makerspaceId, t.createdAt, t.id),
+    // The audit-log filters: a member's trail (any makerspace, for a super_admin too) and one
+    // action in a makerspace, each read newest first without a sort.
+    index("idx_skill_audit_logs_user_date").on(t.userId, t.createdAt, t.id),
+    index("idx_skill_audit_logs_makerspace_action_date").on(t.makerspaceId, t.action, t.createdAt, t.id),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IdSchema, MakerspaceIdSchema, UserIdSchema } from "./common";
+import { IdSchema, MakerspaceIdSchema, paging, UserIdSchema } from "./common";
 
 /**
  * A card UID as readers print it (`04:a2:3b:…`, `04-A2-…`, spaced or not) → upper-case hex
@@ -33,6 +33,7 @@ export type BadgeCreate = z.infer<typeof BadgeCreateSchema>;
 export const BadgeListQuerySchema = z.object({
   user_id: UserIdSchema.optional(),
   makerspace_id: MakerspaceIdSchema.optional(),
+  ...paging(500, 200),
 });
 export type BadgeListQuery = z.infer<typeof BadgeListQuerySchema>;
 

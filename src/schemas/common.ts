@@ -14,10 +14,16 @@ export const IdArraySchema = z
   .max(100, "at most 100 ids")
   .transform((ids) => [...new Set(ids)]);
 
+/**
+ * Deepest offset a list serves: SQLite reads and discards every skipped row, so a deeper page
+ * costs a scan of that many rows; past it a filter (user, skill, status) narrows the list.
+ */
+export const MAX_OFFSET = 10_000;
+
 export function paging(maxLimit = 200, defaultLimit = 50) {
   return {
     limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
   };
 }
 
