@@ -125,9 +125,12 @@ function revokedError(): AppError {
 }
 
 /**
- * Replaces an active device's `jti` (and maybe its status) in one batch with its audit event.
- * The update and the event are conditional on the device still being active, so of a racing
- * rotate and revoke exactly one applies; this isolate's device cache forgets the row at once.
+ * Replaces an active device's `jti` (and maybe its status) in one batch with its audit event;
+ * this isolate's device cache forgets the row at once. The update and the event are conditional:
+ * - a rotation on the device still holding the `jti` read here, so of concurrent rotations
+ *   exactly one applies and the others are 409 — nobody is handed a token that never worked;
+ * - a revocation on the device being active whatever its `jti`, so a rotation racing it never
+ *   stops it (the rotation, if first, is simply revoked too).
  */
 async function replaceJti(
   deps: Deps,
@@ -137,6 +140,7 @@ async function replaceJti(
 ): Promise<DeviceRow> {
   const current = await deviceRow(deps, actor, id);
   if (current.status !== "active") throw revokedError();
+  const unchanged = change.action === "device_token_rotated" ? eq(devices.tokenJti, current.tokenJti) : undefined;
   const at = iso(deps.now);
   const event = newEvent(deps, {
     action: change.action,
@@ -148,7 +152,7 @@ async function replaceJti(
     deps.db
       .update(devices)
       .set({ status: change.status, tokenJti: change.jti, updatedAt: at })
-      .where(and(eq(devices.id, id), eq(devices.status, "active"))),
+      .where(and(eq(devices.id, id), eq(devices.status, "active"), unchanged)),
     guardedOutboxStatement(
       deps.db,
       event,
@@ -156,7 +160,11 @@ async function replaceJti(
     ),
   ]);
   forgetDevice(id);
-  if (changesOf(results[0]) !== 1) throw revokedError();
+  if (changesOf(results[0]) !== 1) {
+    const now = await deps.db.select({ status: devices.status }).from(devices).where(eq(devices.id, id)).get();
+    if (now?.status !== "active") throw revokedError();
+    throw new AppError("invalid_state", "The device's token was rotated by a concurrent request");
+  }
   publishCommitted(deps, [event]);
   return { ...current, status: change.status, tokenJti: change.jti, updatedAt: at };
 }
