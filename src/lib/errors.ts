@@ -26,9 +26,10 @@ export type ErrorType =
   | "validation_error"
   | "prerequisite_cycle"
   | "internal_error"
-  | "config_error";
+  | "config_error"
+  | "unavailable";
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500 | 503;
 
 /** Exhaustive: adding an ErrorType without a status fails to compile. */
 export function statusOf(type: ErrorType): ErrorStatus {
@@ -66,22 +67,32 @@ export function statusOf(type: ErrorType): ErrorStatus {
     case "internal_error":
     case "config_error":
       return 500;
+    case "unavailable":
+      return 503;
   }
 }
 
 export type ErrorExtra = Record<string, unknown>;
 
+export interface AppErrorOptions {
+  /** Sent as the `Retry-After` header (seconds): when the caller may usefully try again. */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
 export class AppError extends Error {
   readonly type: ErrorType;
   readonly status: ErrorStatus;
   readonly extra: ErrorExtra;
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(type: ErrorType, detail: string, extra: ErrorExtra = {}) {
-    super(detail);
+  constructor(type: ErrorType, detail: string, extra: ErrorExtra = {}, options: AppErrorOptions = {}) {
+    super(detail, { cause: options.cause });
     this.name = "AppError";
     this.type = type;
     this.status = statusOf(type);
     this.extra = extra;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   toBody(): Record<string, unknown> {

@@ -36,6 +36,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: "The body is larger than the limit",
   422: "The path, query or body fails validation (unknown fields included)",
   500: "Unexpected fault (logged with the request id) or invalid configuration",
+  503: "The database stayed unavailable through the retries of a read (with `Retry-After`)",
 };
 
 /** One response per status, its `error_type` limited to the types this route can answer there. */

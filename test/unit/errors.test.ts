@@ -27,6 +27,7 @@ const CONTRACT: Record<ErrorType, number> = {
   prerequisite_cycle: 422,
   internal_error: 500,
   config_error: 500,
+  unavailable: 503,
 };
 
 describe("statusOf", () => {
