@@ -97,7 +97,7 @@ describe("transactional outbox and its relay", () => {
     expect(new Set(sent)).toEqual(new Set(events.map((e) => e.id)));
   });
 
-  it("an unreadable outbox row is left in place and does not block the others", async () => {
+  it("an unreadable outbox row goes to the dead letters at once and does not block the others", async () => {
     const broken = auditEvent({ created_at: minutes(-10).toISOString() });
     const good = auditEvent({ created_at: minutes(-10).toISOString() });
     await insertOutbox(broken, "{not json");
@@ -106,7 +106,11 @@ describe("transactional outbox and its relay", () => {
     await runCron(HOURLY_CRON, new Date(), relay.env);
     expect(relay.sent.map((e) => e.id)).toContain(good.id);
     expect(relay.sent.map((e) => e.id)).not.toContain(broken.id);
-    expect(await outboxRow(broken.id)).toMatchObject({ payload: "{not json", attempts: 1 });
+    expect(await outboxRow(broken.id)).toBeNull();
+    const dead = await env.DB.prepare("select payload, reason, makerspace_id from audit_dead_letters where id = ?")
+      .bind(broken.id)
+      .first();
+    expect(dead).toEqual({ payload: "{not json", reason: "unreadable payload", makerspace_id: null });
   });
 
   it("through the real queue: a change made over HTTP reaches the audit log by itself", async () => {
