@@ -26,7 +26,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/kv-write-limit.ts"],
+      setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/platform-limits.ts"],
       testTimeout: 30_000,
       // The JSON report is what .ci/run counts for its closing "N passed, M failed" line.
       reporters: ["default", ["json", { outputFile: "test-results/unit.json" }] as [string, { outputFile: string }]],

@@ -17,7 +17,7 @@ import { admin } from "../helpers/tokens";
 
 /**
  * Every test here runs under production's KV limit of one write per second per key (the wrapper
- * installed by test/setup/kv-write-limit.ts): a change must still be seen at once by a cached
+ * installed by test/setup/platform-limits.ts): a change must still be seen at once by a cached
  * check at this location, without KV ever refusing one of the Worker's writes.
  */
 const MS = "ms-kv-rate";
