@@ -21,7 +21,8 @@ const REQUEST_ID_HEADER = {
 /** The error types a route answers because of its shape: token, validation, body. */
 function implicitErrors(config: ApiRouteConfig): ErrorType[] {
   const types: ErrorType[] = ["internal_error", "config_error"];
-  if (!("public" in config.access)) types.push("unauthorized", "forbidden");
+  // Every authenticated route reads D1; its reads are retried, then answered 503.
+  if (!("public" in config.access)) types.push("unauthorized", "forbidden", "unavailable");
   const req = config.request;
   if (req?.params || req?.query || req?.body) types.push("validation_error");
   if (req?.body) types.push("bad_request", "payload_too_large");
