@@ -105,14 +105,14 @@ export function linkStatements(
     out.push(
       deps.db
         .insert(skillPrerequisites)
-        .select(sql`select ${skillId}, value from json_each(${JSON.stringify(prerequisiteIds)}) where ${guard}`),
+        .select(sql`select ${skillId}, value from ${valuesOf(prerequisiteIds)} where ${guard}`),
     );
   }
   if (equipmentIds && equipmentIds.length > 0) {
     out.push(
       deps.db
         .insert(skillEquipment)
-        .select(sql`select ${skillId}, value from json_each(${JSON.stringify(equipmentIds)}) where ${guard}`),
+        .select(sql`select ${skillId}, value from ${valuesOf(equipmentIds)} where ${guard}`),
     );
   }
   return out;
