@@ -1,12 +1,14 @@
 import { loadConfig } from "./config";
 import type { Deps } from "./context";
 import { createDb } from "./db/client";
+import { retryingD1 } from "./db/retry";
 import { createLogger, type Logger } from "./lib/logger";
 
 /**
  * The one way to build a `Deps`, shared by the HTTP middleware, the queue consumer and the cron,
  * so all three see the same bindings, the same validated configuration (an invalid value throws
- * `config_error`: fail closed) and the same logging.
+ * `config_error`: fail closed) and the same logging. Reads are retried on D1's transient
+ * failures (`retryingD1`); writes never are.
  */
 export function buildDeps(
   env: Env,
@@ -15,7 +17,7 @@ export function buildDeps(
   opts: { logger?: Logger; now?: Date } = {},
 ): Deps {
   return {
-    db: createDb(env.DB),
+    db: createDb(retryingD1(env.DB)),
     env,
     config: loadConfig(env),
     kv: env.USER_SKILLS_CACHE,

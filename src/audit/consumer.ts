@@ -1,11 +1,11 @@
-import { inArray } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Deps } from "../context";
-import { chunk, runBatch } from "../db/client";
-import { auditOutbox } from "../db/schema";
+import { valuesOf } from "../db/client";
+import { auditDeadLetters, auditOutbox } from "../db/schema";
 import { buildDeps } from "../deps";
 import { errorText } from "../lib/logger";
 import { type AuditEvent, AuditEventSchema } from "./events";
-import { auditRowStatements } from "./producer";
+import { writeAuditEvents } from "./writer";
 
 /** Longest wait before a failed message is offered again (Queues allows up to 12 hours). */
 const MAX_RETRY_DELAY_SECONDS = 300;
@@ -22,13 +22,16 @@ export interface ConsumeSummary {
 }
 
 /**
- * The audit queue's consumer. Every valid event of the batch is written in ONE D1 batch, together
- * with the deletion of its outbox row; the insert ignores ids already written, so a redelivered
- * or relayed event leaves one row. Outcomes are per message:
+ * The audit queue's consumer. The valid events of a batch are written in ONE D1 batch, together
+ * with the deletion of their outbox rows (and of any dead letter of the same event: it did get
+ * written); the insert ignores ids already written, so a redelivered or relayed event leaves one
+ * row. Outcomes are per message:
  * - malformed body → logged and acked: no retry can make it valid, and it must not hold back
  *   the valid messages of its batch;
  * - written → acked;
- * - D1 failed → retried with exponential backoff; after `max_retries` Queues moves it to the
+ * - D1 refused the batch → each event is written alone (`writeAuditEvents`), so one event D1
+ *   rejects is retried alone while the others are acked;
+ * - not written → retried with exponential backoff; after `max_retries` Queues moves it to the
  *   dead-letter queue, and its outbox row (if any) is still there for the cron to re-send.
  */
 export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>): Promise<ConsumeSummary> {
@@ -53,26 +56,30 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
 
   // The same event may arrive twice in one batch (a relay racing the first send).
   const events = [...new Map(valid.map((v) => [v.event.id, v.event])).values()];
-  try {
-    await runBatch(deps.db, [
-      ...auditRowStatements(deps.db, events),
-      ...chunk(
-        events.map((e) => e.id),
-        90,
-      ).map((ids) => deps.db.delete(auditOutbox).where(inArray(auditOutbox.id, ids))),
-    ]);
-  } catch (err) {
-    for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
-    deps.logger.error("audit batch write failed; retrying", {
-      queue: batch.queue,
-      messages: valid.length,
-      max_attempts: Math.max(...valid.map((v) => v.msg.attempts)),
-      error: errorText(err),
-    });
-    return { written: 0, malformed, retried: valid.length };
+  const { written, failed } = await writeAuditEvents(deps, events, (ids) => [
+    deps.db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
+    deps.db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
+  ]);
+  let retried = 0;
+  for (const { msg, event } of valid) {
+    if (written.has(event.id)) {
+      msg.ack();
+      continue;
+    }
+    msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+    retried += 1;
   }
-  for (const { msg } of valid) msg.ack();
-  return { written: events.length, malformed, retried: 0 };
+  if (failed.size > 0) {
+    deps.logger.error("audit events not written; retrying them", {
+      queue: batch.queue,
+      messages: retried,
+      written: written.size,
+      event_ids: [...failed.keys()].slice(0, 20),
+      max_attempts: Math.max(...valid.filter((v) => failed.has(v.event.id)).map((v) => v.msg.attempts)),
+      error: errorText(failed.values().next().value),
+    });
+  }
+  return { written: written.size, malformed, retried };
 }
 
 /**

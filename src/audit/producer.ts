@@ -1,9 +1,10 @@
 import type { SQL } from "drizzle-orm";
 import type { Deps } from "../context";
-import { chunk, type Db, insertWhere, runBatch, type Statement } from "../db/client";
-import { auditOutbox, skillAuditLogs } from "../db/schema";
+import { chunk, type Db, insertWhere, type Statement } from "../db/client";
+import { auditOutbox } from "../db/schema";
 import { errorText } from "../lib/logger";
 import type { AuditEvent } from "./events";
+import { writeAuditEvents } from "./writer";
 
 /**
  * The outbox rows for these events: put them in the same `db.batch` as the change they record,
@@ -43,21 +44,35 @@ export function publishCommitted(deps: Deps, events: AuditEvent[]): void {
  */
 const DIRECT_WINDOW_MS = 20;
 const DIRECT_MAX_EVENTS = 100;
-const openWindows = new Map<Queue, AuditEvent[]>();
+
+/** An event and the request that produced it (named in the log should it be lost). */
+interface Pending {
+  event: AuditEvent;
+  requestId: string;
+}
+const openWindows = new Map<Queue, Pending[]>();
+
+let droppedEvents = 0;
+
+/** Events this isolate could neither send nor write (each also logged with its request id). */
+export function droppedAuditEvents(): number {
+  return droppedEvents;
+}
 
 export function publishDirect(deps: Deps, events: AuditEvent[]): void {
   if (events.length === 0) return;
+  const pending = events.map((event) => ({ event, requestId: deps.requestId }));
   const queue = deps.env.AUDIT_QUEUE;
   const open = openWindows.get(queue);
   if (open) {
-    open.push(...events);
+    open.push(...pending);
     if (open.length >= DIRECT_MAX_EVENTS) {
       openWindows.delete(queue);
       deps.waitUntil(deliverDirect(deps, open.splice(0)));
     }
     return;
   }
-  const window = [...events];
+  const window = [...pending];
   openWindows.set(queue, window);
   deps.waitUntil(
     new Promise((resolve) => setTimeout(resolve, DIRECT_WINDOW_MS)).then(() => {
@@ -67,14 +82,28 @@ export function publishDirect(deps: Deps, events: AuditEvent[]): void {
   );
 }
 
-async function deliverDirect(deps: Deps, events: AuditEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await sendEvents(deps.env.AUDIT_QUEUE, events).catch(async (err: unknown) => {
-    deps.logger.warn("audit send failed; writing directly", {
-      events: events.length,
-      error: errorText(err),
-    });
-    await runBatch(deps.db, auditRowStatements(deps.db, events));
+/**
+ * Sends a window's events; should the queue refuse them, writes them straight to D1 (one bad
+ * event failing alone). An event that fails both ways has no outbox row to fall back on: it is
+ * counted and logged as an error with its id, action and the request that produced it.
+ */
+async function deliverDirect(deps: Deps, pending: Pending[]): Promise<void> {
+  if (pending.length === 0) return;
+  const events = pending.map((p) => p.event);
+  try {
+    await sendEvents(deps.env.AUDIT_QUEUE, events);
+    return;
+  } catch (err) {
+    deps.logger.warn("audit send failed; writing directly", { events: events.length, error: errorText(err) });
+  }
+  const { failed } = await writeAuditEvents(deps, events);
+  if (failed.size === 0) return;
+  droppedEvents += failed.size;
+  const lost = pending.filter((p) => failed.has(p.event.id));
+  deps.logger.error("audit events lost: queue send and direct write both failed", {
+    events: lost.length,
+    lost: lost.map((p) => ({ event_id: p.event.id, action: p.event.action, request_id: p.requestId })),
+    error: errorText(failed.values().next().value),
   });
 }
 
@@ -99,28 +128,6 @@ export async function sendEvents(queue: Queue, events: AuditEvent[]): Promise<vo
     bytes += size;
   }
   await flush();
-}
-
-/** Idempotent by event id: a redelivered event is written once. */
-export function auditRowStatements(db: Db, events: AuditEvent[]): Statement[] {
-  return chunk(events, 10).map((part) =>
-    db
-      .insert(skillAuditLogs)
-      .values(
-        part.map((e) => ({
-          id: e.id,
-          action: e.action,
-          userId: e.user_id,
-          skillId: e.skill_id,
-          makerspaceId: e.makerspace_id,
-          performedBy: e.performed_by,
-          reason: e.reason,
-          metadata: JSON.stringify(e.metadata),
-          createdAt: e.created_at,
-        })),
-      )
-      .onConflictDoNothing({ target: skillAuditLogs.id }),
-  );
 }
 
 /**

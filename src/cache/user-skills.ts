@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Deps } from "../context";
 import { userSkills } from "../db/schema";
 import { errorText } from "../lib/logger";
+import { isKvRateLimited, pacedWrite, writeNowUnlessRecent } from "./kv-pacing";
 
 /**
  * KV cache of each user's certifications: key `user_skills:{user_id}`, value the rows whose
@@ -54,14 +55,12 @@ export async function readCachedCertifications(deps: CacheDeps, userId: string):
   return entry?.v === 1 ? entry.certifications : null;
 }
 
-export async function writeCachedCertifications(
+async function putEntry(
   deps: CacheDeps,
-  userId: string,
+  key: string,
   certifications: CachedCertification[],
-  ttlSeconds = deps.config.USER_SKILLS_CACHE_TTL_SECONDS,
+  ttlSeconds: number,
 ): Promise<void> {
-  const key = cacheKey(userId);
-  if (key === null) return;
   const entry: CacheEntry = { v: 1, certifications };
   await deps.kv.put(key, JSON.stringify(entry), { expirationTtl: ttlSeconds });
 }
@@ -72,33 +71,56 @@ const FILL_TTL_SECONDS = 60;
 /**
  * A reader that missed the cache fills it off the response path, and only for KV's minimum TTL:
  * a change that commits between the reader's D1 read and this write has already rewritten the
- * entry, and the reader's older copy must not then stand for the full TTL. A failed fill is only
- * logged — the answer was already read from D1.
+ * entry, and the reader's older copy must not then stand for the full TTL. No fill is made when
+ * this isolate wrote the key within the last second (KV would refuse it, and the entry is fresh);
+ * a refusal from KV means someone else just wrote it. Any other failure is only logged — the
+ * answer was already read from D1.
  */
 export function fillCachedCertifications(
   deps: CacheDeps & Pick<Deps, "waitUntil">,
   userId: string,
   certifications: CachedCertification[],
 ): void {
+  const key = cacheKey(userId);
+  if (key === null) return;
   const ttl = Math.min(FILL_TTL_SECONDS, deps.config.USER_SKILLS_CACHE_TTL_SECONDS);
+  const fill = writeNowUnlessRecent(key, () => putEntry(deps, key, certifications, ttl));
+  if (!fill) return;
   deps.waitUntil(
-    writeCachedCertifications(deps, userId, certifications, ttl).catch((err: unknown) => {
-      deps.logger.warn("user-skills cache fill failed", { error: errorText(err) });
+    fill.catch((err: unknown) => {
+      if (!isKvRateLimited(err)) deps.logger.warn("user-skills cache fill failed", { error: errorText(err) });
     }),
   );
 }
 
 /**
  * After a change to a user's certifications has committed, and before the response returns:
- * rewrite the entry from D1 so the next cached check at this location sees the change.
- * (Other locations see it after KV's propagation delay; `verify` reads D1 and never waits for it.)
+ * rewrite the entry from D1 so the next cached check at this location sees the change. KV takes
+ * one write per key per second, so the write is paced (`pacedWrite`): it may wait up to a second
+ * after this isolate's previous write of the key, it reads D1 only when it goes (so it carries
+ * every change committed before it, and concurrent changes share one write), and a refusal caused
+ * by another isolate is retried a second later. Throws KV's last refusal when every try was
+ * refused. (Other locations see the entry after KV's propagation delay; `verify` reads D1.)
  */
-export async function refreshCachedCertifications(deps: CacheDeps, userId: string): Promise<void> {
-  await writeCachedCertifications(deps, userId, await loadCertifications(deps, userId));
+export async function refreshCachedCertifications(deps: CacheDeps, userId: string, attempts = 2): Promise<void> {
+  const key = cacheKey(userId);
+  if (key === null) return;
+  await pacedWrite(
+    key,
+    async () => putEntry(deps, key, await loadCertifications(deps, userId), deps.config.USER_SKILLS_CACHE_TTL_SECONDS),
+    attempts,
+  );
 }
 
-/** Drops entries (the expiry cron, for many users at once). */
-export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, userIds: Iterable<string>): Promise<void> {
+/**
+ * Drops entries (the expiry cron, for many users at once). Best effort: readers judge
+ * `expires_at` themselves, so an entry still listing an expired certification grants nothing;
+ * a key written within the last second is left alone, and a refused or failed delete is counted,
+ * never thrown. Returns how many entries could not be dropped.
+ */
+export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, userIds: Iterable<string>): Promise<number> {
   const keys = [...new Set(userIds)].map(cacheKey).filter((k): k is string => k !== null);
-  await Promise.all(keys.map((key) => deps.kv.delete(key)));
+  const deletes = keys.map((key) => writeNowUnlessRecent(key, () => deps.kv.delete(key)) ?? Promise.reject());
+  const results = await Promise.allSettled(deletes);
+  return results.filter((r) => r.status === "rejected").length;
 }

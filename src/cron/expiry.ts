@@ -25,6 +25,11 @@ export interface ExpirySummary {
   expired: number;
   batches: number;
   users: number;
+  /**
+   * KV entries not dropped (written within the last second, or KV refused): harmless, since
+   * readers judge `expires_at` themselves.
+   */
+  cacheEntriesKept: number;
   /** True when the run stopped on its budget with overdue rows possibly left. */
   more: boolean;
 }
@@ -49,7 +54,7 @@ export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {})
   const at = iso(deps.now);
   const started = Date.now();
   const forgotten = new Set<string>();
-  const summary: ExpirySummary = { expired: 0, batches: 0, users: 0, more: false };
+  const summary: ExpirySummary = { expired: 0, batches: 0, users: 0, cacheEntriesKept: 0, more: false };
 
   while (summary.batches < maxBatches && Date.now() - started < budgetMs) {
     const candidates = await deps.db
@@ -95,7 +100,7 @@ export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {})
     const events = changed.map((r) => eventFor.get(r.id)).filter((e): e is AuditEvent => e !== undefined);
     publishCommitted(deps, events);
     const users = changed.map((r) => r.userId).filter((u) => !forgotten.has(u));
-    await forgetCachedCertifications(deps, users);
+    summary.cacheEntriesKept += await forgetCachedCertifications(deps, users);
     for (const u of users) forgotten.add(u);
     summary.expired += changed.length;
     summary.users = forgotten.size;

@@ -29,8 +29,17 @@ export async function runBatch(db: Db, statements: Statement[]): Promise<unknown
 }
 
 /**
- * D1 binds at most 100 parameters per statement: multi-row inserts and `IN (...)` lists are
- * split into chunks of this many rows/values.
+ * A list of values as a row source for `in` and `insert … select`: `(select value from
+ * json_each(?))`. The whole list is ONE bound parameter, so a statement stays within D1's 100
+ * bound parameters (and its text stays short) however long the list is.
+ */
+export function valuesOf(values: readonly string[]): SQL {
+  return sql`(select value from json_each(${JSON.stringify(values)}))`;
+}
+
+/**
+ * D1 binds at most 100 parameters per statement: multi-row inserts are split into chunks of
+ * this many rows (each row's bound values × rows ≤ 100).
  */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -145,6 +145,10 @@ export const skillAuditLogs = sqliteTable(
   (t) => [
     index("idx_skill_audit_logs_date").on(t.createdAt),
     index("idx_skill_audit_logs_makerspace_date").on(t.makerspaceId, t.createdAt, t.id),
+    // The audit-log filters: a member's trail (any makerspace, for a super_admin too) and one
+    // action in a makerspace, each read newest first without a sort.
+    index("idx_skill_audit_logs_user_date").on(t.userId, t.createdAt, t.id),
+    index("idx_skill_audit_logs_makerspace_action_date").on(t.makerspaceId, t.action, t.createdAt, t.id),
   ],
 );
 
@@ -162,6 +166,28 @@ export const auditOutbox = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
   },
   (t) => [index("idx_audit_outbox_created").on(t.createdAt)],
+);
+
+/**
+ * Audit events the relay gave up on: an outbox row still there after MAX_RELAY_ATTEMPTS sends (its
+ * consumer keeps failing), or one whose payload cannot be read. Kept for an operator to inspect
+ * and re-queue; `makerspace_id` and `action` are copied out of the payload when it is readable.
+ */
+export const auditDeadLetters = sqliteTable(
+  "audit_dead_letters",
+  {
+    /** The event's id (its outbox row's id). */
+    id: text("id").primaryKey(),
+    payload: text("payload").notNull(),
+    makerspaceId: text("makerspace_id"),
+    action: text("action"),
+    /** When the event first entered the outbox. */
+    createdAt: text("created_at").notNull(),
+    attempts: integer("attempts").notNull(),
+    failedAt: text("failed_at").notNull(),
+    reason: text("reason").notNull(),
+  },
+  (t) => [index("idx_audit_dead_letters_failed").on(t.failedAt, t.id)],
 );
 
 export const devices = sqliteTable(
@@ -208,5 +234,6 @@ export type EquipmentRow = typeof equipment.$inferSelect;
 export type UserSkillRow = typeof userSkills.$inferSelect;
 export type SkillRequestRow = typeof skillRequests.$inferSelect;
 export type AuditLogRow = typeof skillAuditLogs.$inferSelect;
+export type DeadLetterRow = typeof auditDeadLetters.$inferSelect;
 export type DeviceRow = typeof devices.$inferSelect;
 export type BadgeRow = typeof badges.$inferSelect;

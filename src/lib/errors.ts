@@ -74,17 +74,25 @@ export function statusOf(type: ErrorType): ErrorStatus {
 
 export type ErrorExtra = Record<string, unknown>;
 
+export interface AppErrorOptions {
+  /** Sent as the `Retry-After` header (seconds): when the caller may usefully try again. */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
 export class AppError extends Error {
   readonly type: ErrorType;
   readonly status: ErrorStatus;
   readonly extra: ErrorExtra;
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(type: ErrorType, detail: string, extra: ErrorExtra = {}) {
-    super(detail);
+  constructor(type: ErrorType, detail: string, extra: ErrorExtra = {}, options: AppErrorOptions = {}) {
+    super(detail, { cause: options.cause });
     this.name = "AppError";
     this.type = type;
     this.status = statusOf(type);
     this.extra = extra;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   toBody(): Record<string, unknown> {

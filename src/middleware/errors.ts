@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../context";
 import { AppError } from "../lib/errors";
-import { createLogger, errorFields } from "../lib/logger";
+import { createLogger, errorFields, errorText } from "../lib/logger";
 
 /** When a client should ask again after a 503 (the database not reachable or not migrated yet). */
 const RETRY_AFTER_SECONDS = "5";
@@ -16,22 +16,32 @@ const RETRY_AFTER_SECONDS = "5";
 export function onError(err: Error, c: Context<AppEnv>): Response {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   const appError = toAppError(err, requestId);
-  if (appError.type === "internal_error") {
+  if (appError.type === "internal_error" || appError.type === "unavailable") {
     const logger = c.get("logger") ?? createLogger({ request_id: requestId });
-    logger.error("unhandled error", {
-      ...errorFields(err),
-      method: c.req.method,
-      path: c.req.path,
-    });
+    const where = { method: c.req.method, path: c.req.path };
+    if (appError.type === "internal_error") logger.error("unhandled error", { ...errorFields(err), ...where });
+    else logger.warn("database unavailable through the read retries", { error: errorText(appError.cause), ...where });
   }
   const headers: Record<string, string> = { "x-request-id": requestId, "x-content-type-options": "nosniff" };
   if (appError.status === 401) headers["www-authenticate"] = 'Bearer realm="makrcave"';
-  if (appError.status === 503) headers["retry-after"] = RETRY_AFTER_SECONDS;
+  if (appError.retryAfterSeconds !== undefined) headers["retry-after"] = String(appError.retryAfterSeconds);
+  else if (appError.status === 503) headers["retry-after"] = RETRY_AFTER_SECONDS;
   return c.json(appError.toBody(), appError.status, headers);
 }
 
+/** The AppError itself, or one a library wrapped (Drizzle wraps a failed query's error as its cause). */
+function findAppError(err: unknown): AppError | undefined {
+  const seen = new Set<unknown>();
+  for (let cur = err; cur instanceof Error && !seen.has(cur); cur = cur.cause) {
+    if (cur instanceof AppError) return cur;
+    seen.add(cur);
+  }
+  return undefined;
+}
+
 function toAppError(err: Error, requestId: string): AppError {
-  if (err instanceof AppError) return err;
+  const found = findAppError(err);
+  if (found) return found;
   if (err instanceof HTTPException) {
     if (err.status === 400) return new AppError("bad_request", "Request body is not valid JSON");
     if (err.status === 413) return new AppError("payload_too_large", "Request body is larger than 64 KiB");

@@ -50,7 +50,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: "The body is larger than the limit",
   422: "The path, query or body fails validation (unknown fields included)",
   500: "Unexpected fault (logged with the request id) or invalid configuration",
-  503: "A dependency is unavailable or not ready (with `Retry-After`)",
+  503: "A dependency is unavailable or not ready, or the database stayed unavailable through the retries of a read (with `Retry-After`)",
 };
 
 const RETRY_AFTER_HEADER = {

@@ -23,7 +23,8 @@ const NO_QUERY = z.strictObject({});
 /** The error types a route answers because of its shape: token, validation (every route has a query), body. */
 function implicitErrors(config: ApiRouteConfig): ErrorType[] {
   const types: ErrorType[] = ["internal_error", "config_error"];
-  if (!("public" in config.access)) types.push("unauthorized", "forbidden");
+  // Every authenticated route reads D1; its reads are retried, then answered 503.
+  if (!("public" in config.access)) types.push("unauthorized", "forbidden", "unavailable");
   const req = config.request;
   types.push("validation_error");
   if (req?.body) types.push("bad_request", "payload_too_large");

@@ -4,7 +4,14 @@ import { scopeMakerspace } from "../auth/guards";
 import type { AppEnv } from "../context";
 import { apiRoute } from "../openapi/route";
 import { AuditLogPageSchema, AuditLogQuerySchema } from "../schemas/audit-logs";
+import {
+  DeadLetterPageSchema,
+  DeadLetterParamSchema,
+  DeadLetterQuerySchema,
+  DeadLetterRetriedSchema,
+} from "../schemas/dead-letters";
 import { listAuditLogs } from "../services/audit-logs";
+import { listDeadLetters, retryDeadLetter } from "../services/dead-letters";
 import { jsonContent } from "./content";
 
 const list = apiRoute({
@@ -17,9 +24,33 @@ const list = apiRoute({
   responses: { 200: jsonContent(AuditLogPageSchema, "A page of audit events") },
 });
 
-/** Mounted at /api/v1/skills/audit-logs. */
-export const auditLogRoutes = new OpenAPIHono<AppEnv>().openapi(list, async (c) => {
-  const query = c.req.valid("query");
-  const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
-  return c.json(await listAuditLogs(c.get("deps"), makerspaceId, query), 200);
+const deadLetters = apiRoute({
+  method: "get",
+  path: "/dead-letters",
+  tags: ["Audit"],
+  summary: "Audit events the relay gave up on after 10 attempts (newest first)",
+  access: { callers: ["super_admin"], scope: [] },
+  request: { query: DeadLetterQuerySchema },
+  responses: { 200: jsonContent(DeadLetterPageSchema, "A page of dead letters") },
 });
+
+const retry = apiRoute({
+  method: "post",
+  path: "/dead-letters/{id}/retry",
+  tags: ["Audit"],
+  summary: "Put a dead letter back on the way to the audit log",
+  access: { callers: ["super_admin"], scope: [] },
+  request: { params: DeadLetterParamSchema },
+  responses: { 200: jsonContent(DeadLetterRetriedSchema, "Re-queued") },
+  errors: ["not_found", "invalid_state"],
+});
+
+/** Mounted at /api/v1/skills/audit-logs. */
+export const auditLogRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(list, async (c) => {
+    const query = c.req.valid("query");
+    const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
+    return c.json(await listAuditLogs(c.get("deps"), makerspaceId, query), 200);
+  })
+  .openapi(deadLetters, async (c) => c.json(await listDeadLetters(c.get("deps"), c.req.valid("query")), 200))
+  .openapi(retry, async (c) => c.json(await retryDeadLetter(c.get("deps"), c.req.valid("param").id), 200));

@@ -8,8 +8,17 @@ import { jsonContent } from "./content";
 const HealthQuerySchema = z.strictObject({ deep: z.enum(["0", "1", "true", "false"]).optional() });
 const HealthSchema = z
   .object({
-    status: z.literal("ok"),
-    checks: z.object({ d1: z.literal("ok"), schema: z.literal("ok"), kv: z.literal("ok") }).optional(),
+    status: z.enum(["ok", "degraded"]),
+    checks: z
+      .object({
+        d1: z.literal("ok"),
+        schema: z.literal("ok"),
+        kv: z.literal("ok"),
+        outbox: z.object({ pending: z.number().int(), oldest_age_s: z.number().int() }),
+        dead_letters: z.number().int(),
+        audit_events_lost: z.number().int(),
+      })
+      .optional(),
   })
   .openapi("Health");
 
@@ -18,7 +27,8 @@ const health = apiRoute({
   method: "get",
   path: "/health",
   tags,
-  summary: "Liveness; `?deep=1` also checks D1, that its migrations are applied, and KV",
+  summary:
+    "Liveness; `?deep=1` also checks D1 (and that its migrations are applied), KV and the audit backlog (`degraded` when stuck)",
   access: { public: true },
   errors: ["unavailable"],
   request: { query: HealthQuerySchema },
@@ -75,7 +85,7 @@ export function systemRoutes(app: () => DocumentSource) {
     .openapi(health, async (c) => {
       const { deep } = c.req.valid("query");
       if (deep !== "1" && deep !== "true") return c.json({ status: "ok" as const }, 200);
-      return c.json({ status: "ok" as const, checks: await deepHealth(c.get("deps")) }, 200);
+      return c.json(await deepHealth(c.get("deps")), 200);
     })
     .openapi(openapi, (c) => {
       document ??= openApiDocument(app());

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { MakerspaceIdSchema, UserIdSchema } from "./common";
+import { IdSchema, MakerspaceIdSchema, paging, UserIdSchema } from "./common";
 
 /**
  * A card UID as readers print it (`04:a2:3b:…`, `04-A2-…`, spaced or not): 4–64 hex digits, which
@@ -35,6 +35,7 @@ export type BadgeCreate = z.infer<typeof BadgeCreateSchema>;
 export const BadgeListQuerySchema = z.strictObject({
   user_id: UserIdSchema.optional(),
   makerspace_id: MakerspaceIdSchema.optional(),
+  ...paging(500, 200),
 });
 export type BadgeListQuery = z.infer<typeof BadgeListQuerySchema>;
 

@@ -34,10 +34,16 @@ export function queryInt(min: number, max: number) {
   return z.preprocess((v) => (v === null ? Number.NaN : v), z.coerce.number().int().min(min).max(max));
 }
 
+/**
+ * Deepest offset a list serves: SQLite reads and discards every skipped row, so a deeper page
+ * costs a scan of that many rows; past it a filter (user, skill, status) narrows the list.
+ */
+export const MAX_OFFSET = 10_000;
+
 export function paging(maxLimit = 200, defaultLimit = 50) {
   return {
     limit: queryInt(1, maxLimit).default(defaultLimit),
-    offset: queryInt(0, 1_000_000).default(0),
+    offset: queryInt(0, MAX_OFFSET).default(0),
   };
 }
 

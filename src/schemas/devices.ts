@@ -6,7 +6,7 @@ import { EquipmentIdSchema } from "./equipment";
 export const DEVICE_STATUSES = ["active", "revoked"] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
-/** At most 100 items: the ids are checked against the makerspace in one statement (D1's 100-parameter limit). */
+/** At most 100 items (the documented limit), checked against the makerspace in one statement. */
 export const DeviceEquipmentIdsSchema = z
   .array(EquipmentIdSchema)
   .max(100, "at most 100 ids")

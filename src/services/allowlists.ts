@@ -5,7 +5,7 @@ import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { EquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
-import type { Db, Statement } from "../db/client";
+import { type Db, type Statement, valuesOf } from "../db/client";
 import { badges, equipment, skillEquipment, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { addSeconds, iso } from "../lib/time";
@@ -131,7 +131,7 @@ export async function allowlistVersions(
 ): Promise<{ versions: Record<string, string>; extra: unknown[] }> {
   const set =
     equipmentIds.length > 0
-      ? sql`(select value from json_each(${JSON.stringify(equipmentIds)}))`
+      ? valuesOf(equipmentIds)
       : sql`(select ${equipment.id} from ${equipment} where ${equipment.makerspaceId} = ${makerspaceId} order by ${equipment.id} limit ${HEARTBEAT_MAX_EQUIPMENT})`;
   const reads = await runReads(deps, extra, set);
   const versions: Record<string, string> = {};

@@ -69,15 +69,11 @@ function parseMetadata(json: string | null): Record<string, unknown> {
 }
 
 /**
- * One page of the audit log, newest first (`created_at` desc, then `id` desc, so events of the
- * same millisecond page stably). Keyset paging: a page stays correct while new events arrive.
- * `makerspaceId` undefined only for a super_admin reading every makerspace.
+ * The select behind one page (`limit + 1` rows, to know whether another page follows). Every
+ * filter has an index that also gives the order: (makerspace, created_at, id), (user_id,
+ * created_at, id) and (makerspace, action, created_at, id).
  */
-export async function listAuditLogs(
-  deps: Deps,
-  makerspaceId: string | undefined,
-  q: AuditLogQuery,
-): Promise<AuditLogPage> {
+export function auditLogQuery(deps: Pick<Deps, "db">, makerspaceId: string | undefined, q: AuditLogQuery) {
   const where: (SQL | undefined)[] = [];
   if (makerspaceId) where.push(eq(skillAuditLogs.makerspaceId, makerspaceId));
   if (q.user_id) where.push(eq(skillAuditLogs.userId, q.user_id));
@@ -95,13 +91,25 @@ export async function listAuditLogs(
       ),
     );
   }
-  const rows = await deps.db
+  return deps.db
     .select()
     .from(skillAuditLogs)
     .where(and(...where))
     .orderBy(desc(skillAuditLogs.createdAt), desc(skillAuditLogs.id))
-    .limit(q.limit + 1)
-    .all();
+    .limit(q.limit + 1);
+}
+
+/**
+ * One page of the audit log, newest first (`created_at` desc, then `id` desc, so events of the
+ * same millisecond page stably). Keyset paging: a page stays correct while new events arrive.
+ * `makerspaceId` undefined only for a super_admin reading every makerspace.
+ */
+export async function listAuditLogs(
+  deps: Deps,
+  makerspaceId: string | undefined,
+  q: AuditLogQuery,
+): Promise<AuditLogPage> {
+  const rows = await auditLogQuery(deps, makerspaceId, q).all();
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return {

@@ -65,7 +65,8 @@ export async function listBadges(deps: Deps, actor: Principal, q: BadgeListQuery
     .from(badges)
     .where(and(...where))
     .orderBy(asc(badges.createdAt), asc(badges.id))
-    .limit(1000)
+    .limit(q.limit)
+    .offset(q.offset)
     .all();
   return rows.map(toBadge);
 }

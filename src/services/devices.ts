@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
 import { visibleOr404 } from "../auth/guards";
@@ -6,7 +6,7 @@ import { mintToken } from "../auth/jwt";
 import type { Principal } from "../auth/principal";
 import { forgetDevice } from "../cache/devices";
 import type { Deps } from "../context";
-import { changesOf, runBatch } from "../db/client";
+import { changesOf, runBatch, valuesOf } from "../db/client";
 import { type DeviceRow, devices, equipment } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -76,7 +76,7 @@ async function assertEquipmentExist(deps: Deps, makerspaceId: string, ids: strin
   const rows = await deps.db
     .select({ id: equipment.id })
     .from(equipment)
-    .where(and(eq(equipment.makerspaceId, makerspaceId), inArray(equipment.id, ids)))
+    .where(and(eq(equipment.makerspaceId, makerspaceId), sql`${equipment.id} in ${valuesOf(ids)}`))
     .all();
   const found = new Set(rows.map((r) => r.id));
   const missing = ids.filter((id) => !found.has(id));
@@ -125,9 +125,12 @@ function revokedError(): AppError {
 }
 
 /**
- * Replaces an active device's `jti` (and maybe its status) in one batch with its audit event.
- * The update and the event are conditional on the device still being active, so of a racing
- * rotate and revoke exactly one applies; this isolate's device cache forgets the row at once.
+ * Replaces an active device's `jti` (and maybe its status) in one batch with its audit event;
+ * this isolate's device cache forgets the row at once. The update and the event are conditional:
+ * - a rotation on the device still holding the `jti` read here, so of concurrent rotations
+ *   exactly one applies and the others are 409 — nobody is handed a token that never worked;
+ * - a revocation on the device being active whatever its `jti`, so a rotation racing it never
+ *   stops it (the rotation, if first, is simply revoked too).
  */
 async function replaceJti(
   deps: Deps,
@@ -137,6 +140,7 @@ async function replaceJti(
 ): Promise<DeviceRow> {
   const current = await deviceRow(deps, actor, id);
   if (current.status !== "active") throw revokedError();
+  const unchanged = change.action === "device_token_rotated" ? eq(devices.tokenJti, current.tokenJti) : undefined;
   const at = iso(deps.now);
   const event = newEvent(deps, {
     action: change.action,
@@ -148,7 +152,7 @@ async function replaceJti(
     deps.db
       .update(devices)
       .set({ status: change.status, tokenJti: change.jti, updatedAt: at })
-      .where(and(eq(devices.id, id), eq(devices.status, "active"))),
+      .where(and(eq(devices.id, id), eq(devices.status, "active"), unchanged)),
     guardedOutboxStatement(
       deps.db,
       event,
@@ -156,7 +160,11 @@ async function replaceJti(
     ),
   ]);
   forgetDevice(id);
-  if (changesOf(results[0]) !== 1) throw revokedError();
+  if (changesOf(results[0]) !== 1) {
+    const now = await deps.db.select({ status: devices.status }).from(devices).where(eq(devices.id, id)).get();
+    if (now?.status !== "active") throw revokedError();
+    throw new AppError("invalid_state", "The device's token was rotated by a concurrent request");
+  }
   publishCommitted(deps, [event]);
   return { ...current, status: change.status, tokenJti: change.jti, updatedAt: at };
 }

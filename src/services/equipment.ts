@@ -5,7 +5,7 @@ import { assertDeviceMayUse, deviceEquipmentScope, visibleOr404 } from "../auth/
 import type { Principal } from "../auth/principal";
 import { forgetEquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
-import { isUniqueViolation, runBatch } from "../db/client";
+import { isUniqueViolation, runBatch, valuesOf } from "../db/client";
 import { type EquipmentRow, equipment, skillEquipment } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -62,7 +62,7 @@ export async function listEquipment(
   const where: SQL[] = [];
   const only = deviceEquipmentScope(actor);
   // One bound parameter for the whole list (D1 allows at most 100 per statement).
-  if (only) where.push(sql`${equipment.id} in (select value from json_each(${JSON.stringify([...only])}))`);
+  if (only) where.push(sql`${equipment.id} in ${valuesOf([...only])}`);
   if (makerspaceId) where.push(eq(equipment.makerspaceId, makerspaceId));
   if (q.status) where.push(eq(equipment.status, q.status));
   const rows = await selectEquipment(deps)

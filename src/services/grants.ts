@@ -3,6 +3,7 @@ import { type AuditEvent, newEvent } from "../audit/events";
 import { guardedOutboxStatement } from "../audit/producer";
 import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
+import { isKvRateLimited } from "../cache/kv-pacing";
 import { forgetCachedCertifications, refreshCachedCertifications } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { insertWhere, type Statement } from "../db/client";
@@ -204,22 +205,32 @@ export async function checkedGrantPlan(
 
 /**
  * After a certification change has committed and before the response returns: rewrite the
- * user's KV entry from D1. Should that fail, the entry is dropped (the next check rebuilds it from
- * D1); a KV outage is logged, not turned into an error for a change that has already happened.
+ * user's KV entry from D1 (`refreshCachedCertifications`: paced to KV's one write per key per
+ * second, so this may wait up to a second when the user changed a moment ago). A KV error is
+ * logged, never turned into an error for a change that has already happened:
+ * - KV kept refusing the key (other writers within each second): the write is tried again off
+ *   the response path, and only if that fails too the entry may stay stale until its TTL;
+ * - KV failed otherwise: the entry is dropped, so the next check rebuilds it from D1.
  */
 export async function syncCertificationCache(deps: Deps, userId: string): Promise<void> {
   try {
     await refreshCachedCertifications(deps, userId);
+    return;
   } catch (err) {
-    deps.logger.warn("user-skills cache refresh failed; dropping the entry", {
-      error: errorText(err),
-    });
-    try {
-      await forgetCachedCertifications(deps, [userId]);
-    } catch (again) {
-      deps.logger.error("user-skills cache entry could not be dropped", {
-        error: again instanceof Error ? again.message : String(again),
+    if (isKvRateLimited(err)) {
+      deps.logger.warn("user-skills cache write refused by KV; retrying off the response path", {
+        error: errorText(err),
       });
+      deps.waitUntil(
+        refreshCachedCertifications(deps, userId, 3).catch((again: unknown) => {
+          deps.logger.error("user-skills cache entry may stay stale until its TTL", { error: errorText(again) });
+        }),
+      );
+      return;
     }
+    deps.logger.warn("user-skills cache refresh failed; dropping the entry", { error: errorText(err) });
+  }
+  if ((await forgetCachedCertifications(deps, [userId])) > 0) {
+    deps.logger.error("user-skills cache entry could not be dropped");
   }
 }

@@ -1,34 +1,58 @@
+import { droppedAuditEvents } from "../audit/producer";
 import type { Deps } from "../context";
 import { LATEST_MIGRATION } from "../db/migrations";
 import { AppError } from "../lib/errors";
 import { errorText } from "../lib/logger";
 
-export interface HealthChecks {
-  d1: "ok";
-  schema: "ok";
-  kv: "ok";
+/** An outbox event older than this means delivery is stuck (the relay re-sends after 2 minutes). */
+export const OUTBOX_STALE_SECONDS = 600;
+
+export interface AuditBacklog {
+  outbox: { pending: number; oldest_age_s: number };
+  dead_letters: number;
 }
 
-function unavailable(deps: Deps, check: keyof HealthChecks, detail: string, fields: Record<string, unknown>): never {
+export interface DeepHealth {
+  status: "ok" | "degraded";
+  checks: AuditBacklog & {
+    d1: "ok";
+    schema: "ok";
+    kv: "ok";
+    /** Verify events this isolate could neither send nor write since it started (each logged). */
+    audit_events_lost: number;
+  };
+}
+
+function unavailable(deps: Deps, check: string, detail: string, fields: Record<string, unknown>): never {
   deps.logger.error("deep health check failed", { check, ...fields });
   throw new AppError("unavailable", detail);
 }
 
+/** `degraded` (still served with 200) when delivery is stuck or events were given up on. */
+export function backlogStatus(backlog: AuditBacklog): "ok" | "degraded" {
+  return backlog.outbox.oldest_age_s > OUTBOX_STALE_SECONDS || backlog.dead_letters > 0 ? "degraded" : "ok";
+}
+
 /**
- * `/health?deep=1`: one D1 query that both reaches the database and finds the latest migration
- * this code expects recorded in `d1_migrations`, then one KV read. A database that answers but
- * is not migrated is not healthy — every API call would fail with "no such table" — so it is a
- * 503 like an unreachable one. The cause goes to the log, not to the (public) response.
+ * `/health?deep=1`, in one D1 batch and one KV read: D1 answers and has the latest migration this
+ * code expects (a database that answers but is not migrated would fail every API call with "no
+ * such table", so it is a 503 like an unreachable one), KV answers, and the audit pipeline is not
+ * stuck (`degraded`, still 200). Causes go to the log, not to the (public) response.
  */
-export async function deepHealth(deps: Deps): Promise<HealthChecks> {
-  let applied: unknown = null;
+export async function deepHealth(deps: Deps): Promise<DeepHealth> {
+  const d1 = deps.env.DB;
+  let rows: D1Result<Record<string, unknown>>[] = [];
   try {
-    applied = await deps.env.DB.prepare("select name from d1_migrations where name = ?").bind(LATEST_MIGRATION).first();
+    rows = await d1.batch([
+      d1.prepare("select name from d1_migrations where name = ?").bind(LATEST_MIGRATION),
+      d1.prepare("select count(*) as pending, min(created_at) as oldest from audit_outbox"),
+      d1.prepare("select count(*) as n from audit_dead_letters"),
+    ]);
   } catch (err) {
     const error = errorText(err);
     if (!error.includes("no such table")) unavailable(deps, "d1", "The database is unavailable", { error });
   }
-  if (!applied) {
+  if (!rows[0]?.results[0]) {
     unavailable(deps, "schema", "The database schema is not up to date", { expected_migration: LATEST_MIGRATION });
   }
   try {
@@ -36,5 +60,14 @@ export async function deepHealth(deps: Deps): Promise<HealthChecks> {
   } catch (err) {
     unavailable(deps, "kv", "The cache is unavailable", { error: errorText(err) });
   }
-  return { d1: "ok", schema: "ok", kv: "ok" };
+  const outbox = rows[1]?.results[0] as { pending: number; oldest: string | null } | undefined;
+  const ageMs = outbox?.oldest ? deps.now.getTime() - Date.parse(outbox.oldest) : 0;
+  const backlog: AuditBacklog = {
+    outbox: { pending: outbox?.pending ?? 0, oldest_age_s: Math.max(0, Math.floor(ageMs / 1000)) },
+    dead_letters: Number(rows[2]?.results[0]?.n ?? 0),
+  };
+  return {
+    status: backlogStatus(backlog),
+    checks: { d1: "ok", schema: "ok", kv: "ok", ...backlog, audit_events_lost: droppedAuditEvents() },
+  };
 }

@@ -1,16 +1,17 @@
-import { and, asc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, ne, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { outboxStatements, publishCommitted } from "../audit/producer";
+import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
 import { visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import { forgetEquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
-import { chunk, isUniqueViolation, runBatch, type Statement } from "../db/client";
-import { equipment, type SkillRow, skillEquipment, skillPrerequisites, skills } from "../db/schema";
-import { AppError, validationError } from "../lib/errors";
+import { changesOf, isUniqueViolation, runBatch, type Statement } from "../db/client";
+import { type SkillRow, skillEquipment, skillPrerequisites, skills } from "../db/schema";
+import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Skill, SkillCreate, SkillListQuery, SkillUpdate } from "../schemas/skills";
+import { ALWAYS, assertLinksExist, assertNoCycle, closesNoCycle, linkStatements } from "./skill-links";
 
 const prerequisiteIdsSql = sql<string>`(select json_group_array(${skillPrerequisites.prerequisiteId}) from ${skillPrerequisites} where ${skillPrerequisites.skillId} = ${skills.id})`;
 const equipmentIdsSql = sql<string>`(select json_group_array(${skillEquipment.equipmentId}) from ${skillEquipment} where ${skillEquipment.skillId} = ${skills.id})`;
@@ -78,44 +79,6 @@ export async function listSkills(deps: Deps, makerspaceId: string | undefined, q
   return rows.map(toSkill);
 }
 
-/** Ids among `ids` that are not rows of `table` in this makerspace. */
-async function missingIds(
-  deps: Deps,
-  table: typeof skills | typeof equipment,
-  makerspaceId: string,
-  ids: string[],
-): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const found = new Set<string>();
-  for (const part of chunk(ids, 90)) {
-    const rows = await deps.db
-      .select({ id: table.id })
-      .from(table)
-      .where(and(eq(table.makerspaceId, makerspaceId), inArray(table.id, part)))
-      .all();
-    for (const r of rows) found.add(r.id);
-  }
-  return ids.filter((id) => !found.has(id));
-}
-
-async function assertLinksExist(
-  deps: Deps,
-  makerspaceId: string,
-  prerequisiteIds: string[] | undefined,
-  equipmentIds: string[] | undefined,
-): Promise<void> {
-  const errors = [];
-  const missingSkills = await missingIds(deps, skills, makerspaceId, prerequisiteIds ?? []);
-  if (missingSkills.length > 0) {
-    errors.push({ path: "prerequisite_ids", message: `unknown skill ids: ${missingSkills.join(", ")}` });
-  }
-  const missingEquipment = await missingIds(deps, equipment, makerspaceId, equipmentIds ?? []);
-  if (missingEquipment.length > 0) {
-    errors.push({ path: "equipment_ids", message: `unknown equipment ids: ${missingEquipment.join(", ")}` });
-  }
-  if (errors.length > 0) throw validationError(errors, "Linked ids must exist in the same makerspace");
-}
-
 async function assertNameFree(deps: Deps, makerspaceId: string, name: string, exceptId?: string): Promise<void> {
   const conditions = [eq(skills.makerspaceId, makerspaceId), sql`lower(${skills.name}) = lower(${name})`];
   if (exceptId) conditions.push(ne(skills.id, exceptId));
@@ -129,54 +92,6 @@ async function assertNameFree(deps: Deps, makerspaceId: string, name: string, ex
       existing_skill_id: existing.id,
     });
   }
-}
-
-/**
- * Would making `skillId` require `prerequisiteIds` close a loop? Walks the makerspace's
- * prerequisite graph (with this skill's edges replaced) from each new prerequisite.
- */
-async function assertNoCycle(deps: Deps, makerspaceId: string, skillId: string, prerequisiteIds: string[]) {
-  if (prerequisiteIds.includes(skillId)) {
-    throw new AppError("prerequisite_cycle", "A skill cannot be its own prerequisite");
-  }
-  const edges = await deps.db
-    .select({ from: skillPrerequisites.skillId, to: skillPrerequisites.prerequisiteId })
-    .from(skillPrerequisites)
-    .innerJoin(skills, eq(skills.id, skillPrerequisites.skillId))
-    .where(eq(skills.makerspaceId, makerspaceId))
-    .all();
-  const graph = new Map<string, string[]>();
-  for (const e of edges) {
-    if (e.from === skillId) continue;
-    graph.set(e.from, [...(graph.get(e.from) ?? []), e.to]);
-  }
-  graph.set(skillId, prerequisiteIds);
-  const seen = new Set<string>();
-  const stack = [...prerequisiteIds];
-  while (stack.length > 0) {
-    const node = stack.pop() as string;
-    if (node === skillId) {
-      throw new AppError("prerequisite_cycle", "These prerequisites would form a cycle");
-    }
-    if (seen.has(node)) continue;
-    seen.add(node);
-    stack.push(...(graph.get(node) ?? []));
-  }
-}
-
-function linkStatements(deps: Deps, skillId: string, prerequisiteIds?: string[], equipmentIds?: string[]) {
-  const out: Statement[] = [];
-  if (prerequisiteIds) {
-    for (const part of chunk(prerequisiteIds, 40)) {
-      out.push(deps.db.insert(skillPrerequisites).values(part.map((p) => ({ skillId, prerequisiteId: p }))));
-    }
-  }
-  if (equipmentIds) {
-    for (const part of chunk(equipmentIds, 40)) {
-      out.push(deps.db.insert(skillEquipment).values(part.map((e) => ({ skillId, equipmentId: e }))));
-    }
-  }
-  return out;
 }
 
 /**
@@ -220,7 +135,7 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
       createdAt: at,
       updatedAt: at,
     }),
-    ...linkStatements(deps, id, input.prerequisite_ids, input.equipment_ids),
+    ...linkStatements(deps, id, input.prerequisite_ids, input.equipment_ids, ALWAYS),
     ...outboxStatements(deps.db, [event]),
   ]).catch(conflictOnRace(deps, input.makerspace_id, input.name));
   publishCommitted(deps, [event]);
@@ -228,36 +143,59 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
   return getSkill(deps, actor, id);
 }
 
+/** How many times an update is re-checked after its batch found a cycle the checks had not seen. */
+const MAX_UPDATE_ATTEMPTS = 3;
+
+/**
+ * PUT /skills/{id}. The cycle check runs twice: first in JS (for the 422 with its reason), then
+ * inside the batch, where every statement is conditional on `closesNoCycle` — two concurrent
+ * updates adding A→B and B→A each pass the first check, but D1 runs their batches one after the
+ * other and the second finds the first's edge. A batch that applied nothing is checked again.
+ */
 export async function updateSkill(deps: Deps, actor: Principal, id: string, input: SkillUpdate): Promise<Skill> {
-  const current = await getSkill(deps, actor, id);
-  const ms = current.makerspace_id;
-  await assertLinksExist(deps, ms, input.prerequisite_ids, input.equipment_ids);
-  if (input.name !== undefined) await assertNameFree(deps, ms, input.name, id);
-  if (input.prerequisite_ids) await assertNoCycle(deps, ms, id, input.prerequisite_ids);
+  for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+    const current = await getSkill(deps, actor, id);
+    const ms = current.makerspace_id;
+    await assertLinksExist(deps, ms, input.prerequisite_ids, input.equipment_ids);
+    if (input.name !== undefined) await assertNameFree(deps, ms, input.name, id);
+    if (input.prerequisite_ids) await assertNoCycle(deps, ms, id, input.prerequisite_ids);
+    const guard = input.prerequisite_ids?.length ? closesNoCycle(id, input.prerequisite_ids) : ALWAYS;
 
-  const changes: Partial<typeof skills.$inferInsert> = { updatedAt: iso(deps.now) };
-  if (input.name !== undefined) changes.name = input.name;
-  if (input.category !== undefined) changes.category = input.category;
-  if (input.level !== undefined) changes.level = input.level;
-  if (input.description !== undefined) changes.description = input.description;
-  if (input.status !== undefined) changes.status = input.status;
+    const changes: Partial<typeof skills.$inferInsert> = { updatedAt: iso(deps.now) };
+    if (input.name !== undefined) changes.name = input.name;
+    if (input.category !== undefined) changes.category = input.category;
+    if (input.level !== undefined) changes.level = input.level;
+    if (input.description !== undefined) changes.description = input.description;
+    if (input.status !== undefined) changes.status = input.status;
 
-  const changed = Object.keys(input).filter((k) => input[k as keyof SkillUpdate] !== undefined);
-  const event = newEvent(deps, {
-    action: "skill_updated",
-    makerspaceId: ms,
-    skillId: id,
-    performedBy: actor.sub,
-    metadata: { changed_fields: changed },
-  });
-  const statements: Statement[] = [deps.db.update(skills).set(changes).where(eq(skills.id, id))];
-  if (input.prerequisite_ids)
-    statements.push(deps.db.delete(skillPrerequisites).where(eq(skillPrerequisites.skillId, id)));
-  if (input.equipment_ids) statements.push(deps.db.delete(skillEquipment).where(eq(skillEquipment.skillId, id)));
-  statements.push(...linkStatements(deps, id, input.prerequisite_ids, input.equipment_ids));
-  statements.push(...outboxStatements(deps.db, [event]));
-  await runBatch(deps.db, statements).catch(conflictOnRace(deps, ms, input.name ?? current.name, id));
-  publishCommitted(deps, [event]);
-  forgetEquipmentRequirements([...current.equipment_ids, ...(input.equipment_ids ?? [])]);
-  return getSkill(deps, actor, id);
+    const changed = Object.keys(input).filter((k) => input[k as keyof SkillUpdate] !== undefined);
+    const event = newEvent(deps, {
+      action: "skill_updated",
+      makerspaceId: ms,
+      skillId: id,
+      performedBy: actor.sub,
+      metadata: { changed_fields: changed },
+    });
+    const statements: Statement[] = [
+      deps.db
+        .update(skills)
+        .set(changes)
+        .where(and(eq(skills.id, id), guard)),
+    ];
+    if (input.prerequisite_ids) {
+      statements.push(deps.db.delete(skillPrerequisites).where(and(eq(skillPrerequisites.skillId, id), guard)));
+    }
+    if (input.equipment_ids) {
+      statements.push(deps.db.delete(skillEquipment).where(and(eq(skillEquipment.skillId, id), guard)));
+    }
+    statements.push(...linkStatements(deps, id, input.prerequisite_ids, input.equipment_ids, guard));
+    statements.push(guardedOutboxStatement(deps.db, event, guard));
+    const results = await runBatch(deps.db, statements).catch(conflictOnRace(deps, ms, input.name ?? current.name, id));
+    if (changesOf(results[0]) === 1) {
+      publishCommitted(deps, [event]);
+      forgetEquipmentRequirements([...current.equipment_ids, ...(input.equipment_ids ?? [])]);
+      return getSkill(deps, actor, id);
+    }
+  }
+  throw new Error("skill update did not apply after repeated prerequisite races");
 }

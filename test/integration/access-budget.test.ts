@@ -1,10 +1,12 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearRequirementsCache } from "../../src/cache/equipment-requirements";
+import { clearKvPacing } from "../../src/cache/kv-pacing";
 import { userSkillsKey } from "../../src/cache/user-skills";
 import { countingEnv } from "../helpers/counting-d1";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson } from "../helpers/http";
+import { coldKvKey } from "../helpers/rate-limited-kv";
 import { admin, device } from "../helpers/tokens";
 
 /**
@@ -37,7 +39,8 @@ describe("D1 round-trip budget", () => {
 
   beforeEach(async () => {
     clearRequirementsCache();
-    await env.USER_SKILLS_CACHE.delete(userSkillsKey(user));
+    clearKvPacing();
+    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
   });
 
   const single = (consistency: string) =>
@@ -64,7 +67,7 @@ describe("D1 round-trip budget", () => {
 
   it("cached check with only the KV entry cold: 1 round trip", async () => {
     await callJson("GET", single("cached"), { token: deviceToken });
-    await env.USER_SKILLS_CACHE.delete(userSkillsKey(user));
+    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
     const { env: counted, counter } = countingEnv();
     await callJson("GET", single("cached"), { token: deviceToken, env: counted });
     expect(counter.roundTrips).toBe(1);

@@ -7,6 +7,7 @@ import { HOURLY_CRON } from "../../src/cron/scheduled";
 import { buildDeps } from "../../src/deps";
 import { runCron } from "../helpers/audit";
 import { makeSkill } from "../helpers/factories";
+import { unlimitedKv } from "../helpers/rate-limited-kv";
 
 const DAY = 86_400_000;
 
@@ -89,7 +90,8 @@ describe("certification expiry (hourly cron)", () => {
         .run();
     }
     const cached = [`${ms}-user-0`, `${ms}-user-399`, "ctl-future"];
-    for (const user of cached) await env.USER_SKILLS_CACHE.put(userSkillsKey(user), '{"v":1,"certifications":[]}');
+    for (const user of cached)
+      await unlimitedKv(env.USER_SKILLS_CACHE).put(userSkillsKey(user), '{"v":1,"certifications":[]}');
 
     await runCron(HOURLY_CRON, now);
     // One run is bounded (4 batches of 200, for Workers' per-invocation limits).

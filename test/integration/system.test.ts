@@ -29,10 +29,20 @@ describe("GET /health", () => {
     expect(res.body).toEqual({ status: "ok" });
   });
 
-  it.each(["?deep=1", "?deep=true"])("%s also checks D1, its migrations and KV", async (query) => {
+  it.each(["?deep=1", "?deep=true"])("%s also checks D1, its migrations, KV and the audit backlog", async (query) => {
     const res = await callJson("GET", `/health${query}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: "ok", checks: { d1: "ok", schema: "ok", kv: "ok" } });
+    expect(res.body).toEqual({
+      status: "ok",
+      checks: {
+        d1: "ok",
+        schema: "ok",
+        kv: "ok",
+        outbox: { pending: 0, oldest_age_s: 0 },
+        dead_letters: 0,
+        audit_events_lost: expect.any(Number),
+      },
+    });
   });
 
   it("?deep=1 fails with 503 unavailable when D1 is down, naming nothing", async () => {

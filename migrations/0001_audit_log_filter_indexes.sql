@@ -1,0 +1,2 @@
+CREATE INDEX `idx_skill_audit_logs_user_date` ON `skill_audit_logs` (`user_id`,`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `idx_skill_audit_logs_makerspace_action_date` ON `skill_audit_logs` (`makerspace_id`,`action`,`created_at`,`id`);
