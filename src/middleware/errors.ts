@@ -27,6 +27,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   const headers: Record<string, string> = { "x-request-id": requestId, "x-content-type-options": "nosniff" };
   if (appError.status === 401) headers["www-authenticate"] = 'Bearer realm="makrcave"';
   if (appError.status === 503) headers["retry-after"] = RETRY_AFTER_SECONDS;
+  if (appError.status === 429) headers["retry-after"] = String(appError.extra.retry_after);
   return c.json(appError.toBody(), appError.status, headers);
 }
 
