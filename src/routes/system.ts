@@ -9,7 +9,24 @@ const HealthQuerySchema = z.strictObject({ deep: z.enum(["0", "1", "true", "fals
 const HealthSchema = z
   .object({
     status: z.literal("ok"),
-    checks: z.object({ d1: z.literal("ok"), schema: z.literal("ok"), kv: z.literal("ok") }).optional(),
+    checks: z
+      .object({
+        d1: z.literal("ok"),
+        schema: z.literal("ok"),
+        kv: z.literal("ok"),
+        rate_limited: z
+          .object({
+            caller: z.number().int().min(0),
+            badge: z.number().int().min(0),
+            makerspace: z.number().int().min(0),
+            since: z.string().openapi({ description: "When this isolate started counting" }),
+          })
+          .openapi({
+            description:
+              "429s answered by this Worker isolate, per budget: each isolate counts its own, so this is a sample; the `rate limited` log lines are the full record",
+          }),
+      })
+      .optional(),
   })
   .openapi("Health");
 
@@ -18,7 +35,8 @@ const health = apiRoute({
   method: "get",
   path: "/health",
   tags,
-  summary: "Liveness; `?deep=1` also checks D1, that its migrations are applied, and KV",
+  summary:
+    "Liveness; `?deep=1` also checks D1, that its migrations are applied, and KV, and counts this isolate's 429s",
   access: { public: true },
   errors: ["unavailable"],
   request: { query: HealthQuerySchema },

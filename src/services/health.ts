@@ -1,3 +1,4 @@
+import { type RefusalCounts, refusalCounts } from "../budgets/budgets";
 import type { Deps } from "../context";
 import { LATEST_MIGRATION } from "../db/migrations";
 import { AppError } from "../lib/errors";
@@ -7,9 +8,16 @@ export interface HealthChecks {
   d1: "ok";
   schema: "ok";
   kv: "ok";
+  /** 429s this isolate has answered, per budget (a count, not a check: it never fails). */
+  rate_limited: RefusalCounts;
 }
 
-function unavailable(deps: Deps, check: keyof HealthChecks, detail: string, fields: Record<string, unknown>): never {
+function unavailable(
+  deps: Deps,
+  check: "d1" | "schema" | "kv",
+  detail: string,
+  fields: Record<string, unknown>,
+): never {
   deps.logger.error("deep health check failed", { check, ...fields });
   throw new AppError("unavailable", detail);
 }
@@ -18,7 +26,8 @@ function unavailable(deps: Deps, check: keyof HealthChecks, detail: string, fiel
  * `/health?deep=1`: one D1 query that both reaches the database and finds the latest migration
  * this code expects recorded in `d1_migrations`, then one KV read. A database that answers but
  * is not migrated is not healthy — every API call would fail with "no such table" — so it is a
- * 503 like an unreachable one. The cause goes to the log, not to the (public) response.
+ * 503 like an unreachable one. The cause goes to the log, not to the (public) response. Beside
+ * the checks, the 429s this isolate answered (budgets are abuse signals worth watching).
  */
 export async function deepHealth(deps: Deps): Promise<HealthChecks> {
   let applied: unknown = null;
@@ -36,5 +45,5 @@ export async function deepHealth(deps: Deps): Promise<HealthChecks> {
   } catch (err) {
     unavailable(deps, "kv", "The cache is unavailable", { error: errorText(err) });
   }
-  return { d1: "ok", schema: "ok", kv: "ok" };
+  return { d1: "ok", schema: "ok", kv: "ok", rate_limited: refusalCounts(deps.now) };
 }

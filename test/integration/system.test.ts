@@ -31,7 +31,15 @@ describe("GET /health", () => {
   it.each(["?deep=1", "?deep=true"])("%s also checks D1, its migrations and KV", async (query) => {
     const res = await callJson("GET", `/health${query}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: "ok", checks: { d1: "ok", schema: "ok", kv: "ok" } });
+    expect(res.body).toEqual({
+      status: "ok",
+      checks: {
+        d1: "ok",
+        schema: "ok",
+        kv: "ok",
+        rate_limited: expect.objectContaining({ caller: expect.any(Number) }),
+      },
+    });
   });
 
   it("?deep=1 fails with 503 unavailable when D1 is down, naming nothing", async () => {
