@@ -41,9 +41,10 @@ function implicitErrors(config: ApiRouteConfig): ErrorType[] {
 }
 
 /**
- * A route declared once: path, access, request and response schemas. `createRoute` turns it into
- * the validators and the OpenAPI operation; this adds the authorization middleware, every error
- * response the route can answer (with its body), the `x-request-id` header and the access line.
+ * A route declared once: path, access, budgets, request and response schemas. `createRoute` turns
+ * it into the validators and the OpenAPI operation; this adds the middleware — caller budget, then
+ * authorization, then the route's own budget — every error response the route can answer (with its
+ * body; 429 on every authenticated route), the `x-request-id` header and the access line.
  */
 export function apiRoute<const R extends ApiRouteConfig>(config: R) {
   const { access, errors = [], budget, callerBudgetExempt = [], ...route } = config;
