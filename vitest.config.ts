@@ -8,6 +8,19 @@ export const TEST_ALLOWLIST_SIGNING_KEY =
   '{"crv":"Ed25519","d":"0U9TYC-DB3wH8NTMhxlJKZ72wsfZv886IzcHmtSAqf8","x":"F_VRJSG2Q4cu9gj3JiEnmr22JeLkOaM8q016HRi5JkQ","kty":"OKP","kid":"allowlist-2026-11-24-1ae1e59d","alg":"EdDSA","use":"sig"}';
 
 /**
+ * The suite runs with every budget on, as deployed, at a limit no test reaches; the tests of the
+ * budgets swap in small bindings of their own, counted in 10-second windows (the shortest the
+ * binding allows) so that a spent budget comes back without waiting a minute.
+ */
+const SUITE_BUDGET_PER_MINUTE = 1_000_000;
+const TEST_BUDGET_LIMITS = { caller: 3, badge: 2, makerspace: 2 };
+const suiteBudget = (namespace_id: string) => ({
+  namespace_id,
+  simple: { limit: SUITE_BUDGET_PER_MINUTE, period: 60 as const },
+});
+const testBudget = (namespace_id: string, limit: number) => ({ namespace_id, simple: { limit, period: 10 as const } });
+
+/**
  * The service's routine log lines — JSON at level `info` (cron summaries, "audit batch consumed")
  * and "slow request" warnings, which a busy 2-core machine produces at random — are not printed
  * during tests, so a green run reads as one; `TEST_LOGS=all` prints them. Warnings and errors a
@@ -37,6 +50,14 @@ export default defineConfig(async () => {
           // A second, real D1 that setup leaves unmigrated: what a server answering before its
           // migrations would serve (test/integration/health.test.ts).
           d1Databases: ["UNMIGRATED_DB"],
+          ratelimits: {
+            CALLER_BUDGET: suiteBudget("1001"),
+            BADGE_BUDGET: suiteBudget("1002"),
+            MAKERSPACE_BUDGET: suiteBudget("1003"),
+            TEST_CALLER_BUDGET: testBudget("9001", TEST_BUDGET_LIMITS.caller),
+            TEST_BADGE_BUDGET: testBudget("9002", TEST_BUDGET_LIMITS.badge),
+            TEST_MAKERSPACE_BUDGET: testBudget("9003", TEST_BUDGET_LIMITS.makerspace),
+          },
           bindings: {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET_KEY: TEST_JWT_SECRET,
@@ -46,6 +67,10 @@ export default defineConfig(async () => {
             ALLOW_UNREGISTERED_DEVICES: "false",
             JWT_SECRET_KEY_PREVIOUS: "",
             ALLOWLIST_SIGNING_KEY_PREVIOUS: "",
+            RATE_CALLER_PER_MINUTE: String(SUITE_BUDGET_PER_MINUTE),
+            RATE_BADGE_PER_MINUTE: String(SUITE_BUDGET_PER_MINUTE),
+            RATE_MAKERSPACE_PER_MINUTE: String(SUITE_BUDGET_PER_MINUTE),
+            TEST_BUDGET_LIMITS,
             // Property tests use a fixed seed so CI is reproducible; `FC_SEED=$RANDOM npm test` explores.
             FC_SEED: process.env.FC_SEED ?? "20261124",
           },

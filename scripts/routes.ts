@@ -1,5 +1,6 @@
 /**
- * `npm run routes`: the route table as the app declares it — method, path, who may call, scope.
+ * `npm run routes`: the route table as the app declares it — method, path, who may call, scope and
+ * budgets.
  * Read from the same declarations the authorize middleware enforces and /openapi.json publishes.
  */
 import { app } from "../src/app";
@@ -8,9 +9,11 @@ import { declaredRoutes } from "../src/openapi/declared";
 const rows = declaredRoutes(app).map((r) => {
   const callers = "public" in r.access ? "public (no token)" : r.access.callers.join(", ");
   const scope = "public" in r.access ? "" : r.access.scope.join(", ");
-  return [r.method, r.path, callers, scope];
+  const exempt = r.budgets?.caller_exempt.length ? ` (not ${r.budgets.caller_exempt.join(", ")})` : "";
+  const budgets = (r.budgets?.budgets ?? []).map((b) => (b === "caller" ? `caller${exempt}` : b)).join(", ");
+  return [r.method, r.path, callers, scope, budgets];
 });
-const header = ["METHOD", "PATH", "CALLERS", "SCOPE"];
+const header = ["METHOD", "PATH", "CALLERS", "SCOPE", "BUDGETS"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
 for (const row of [header, ...rows]) {
   console.log(

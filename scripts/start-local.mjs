@@ -4,12 +4,15 @@ import { startLocalServer } from "./lib/local-server.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 // A few wrangler [vars] may be overridden from the environment, for test runs (e.g. the
-// controller test's ALLOWLIST_TTL_SECONDS).
+// controller test's ALLOWLIST_TTL_SECONDS, the bench's budgets off).
 const OVERRIDABLE = [
   "ALLOWLIST_TTL_SECONDS",
   "DEVICE_HEARTBEAT_SECONDS",
   "DEVICE_TOKEN_TTL_DAYS",
   "ALLOW_UNREGISTERED_DEVICES",
+  "RATE_CALLER_PER_MINUTE",
+  "RATE_BADGE_PER_MINUTE",
+  "RATE_MAKERSPACE_PER_MINUTE",
 ];
 const vars = Object.fromEntries(OVERRIDABLE.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
 const server = await startLocalServer({ port, persistDir: process.env.PERSIST_DIR ?? ".wrangler/state", vars });

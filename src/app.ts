@@ -25,11 +25,12 @@ import { userSkillRoutes } from "./routes/user-skills";
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * The HTTP app. Routes are matched with and without a trailing slash (`strict: false`).
- * Sub-apps under `/api/v1/skills/…` with fixed names are mounted before the skills app, whose
- * `/:id` would otherwise capture them.
+ * The HTTP app without its routes: every middleware, in order, and the one error exit. Routes
+ * are matched with and without a trailing slash (`strict: false`). {@link buildApp} mounts the
+ * API on it; a test can mount a route of its own and get the same authentication, budgets and
+ * error bodies.
  */
-export function buildApp() {
+export function baseApp() {
   const app = new OpenAPIHono<AppEnv>({
     strict: false,
     // Every route's validation ends here: failures leave as 422 through onError, and each
@@ -49,7 +50,7 @@ export function buildApp() {
       },
       allowHeaders: ["authorization", "content-type", "if-none-match", "x-request-id"],
       allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["etag", "x-request-id"],
+      exposeHeaders: ["etag", "retry-after", "x-request-id"],
       maxAge: 600,
     }),
   );
@@ -66,9 +67,19 @@ export function buildApp() {
   app.use("/api/*", authenticate);
   app.use("/api/*", jsonBody);
   app.use("*", fixedPathMethods(app));
+  app.onError(onError);
+  app.notFound(notFoundOrMethodNotAllowed(app));
+  return app;
+}
 
+/**
+ * The HTTP app. Sub-apps under `/api/v1/skills/…` with fixed names are mounted before the skills
+ * app, whose `/:id` would otherwise capture them.
+ */
+export function buildApp() {
+  const app = baseApp();
   // One chained expression, so the app's type carries every route for the typed client.
-  const routes = app
+  return app
     .route(
       "/",
       systemRoutes(() => app),
@@ -85,10 +96,6 @@ export function buildApp() {
     .route("/api/v1/skills/user-skills", userSkillRoutes)
     .route("/api/v1/skills/requests", requestRoutes)
     .route("/api/v1/skills", skillRoutes);
-
-  app.onError(onError);
-  app.notFound(notFoundOrMethodNotAllowed(app));
-  return routes;
 }
 
 /** The app's type with every route: what `hc` (src/client.ts) is typed from. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BUDGET_NAMES, BUDGETS } from "./budgets/budgets";
 import { AppError } from "./lib/errors";
 import { createLogger } from "./lib/logger";
 
@@ -8,6 +9,12 @@ const positiveInt = z
   .regex(/^\d+$/, "must be a whole number")
   .transform(Number)
   .pipe(z.number().int().positive());
+/** A budget a minute (the Rate Limiting binding's limit); `0` turns the budget off. */
+const perMinute = z
+  .string()
+  .regex(/^\d+$/, "must be a whole number (0 turns the budget off)")
+  .transform(Number)
+  .pipe(z.number().int().max(1_000_000_000, "must be at most 1000000000"));
 const optionalText = z
   .string()
   .optional()
@@ -69,6 +76,9 @@ export const ConfigSchema = z.object({
   ALLOWLIST_SIGNING_KEY: optionalText,
   /** Published beside the current key (a private or public Ed25519 JWK); never signs. */
   ALLOWLIST_SIGNING_KEY_PREVIOUS: optionalText,
+  RATE_CALLER_PER_MINUTE: perMinute.default(600),
+  RATE_BADGE_PER_MINUTE: perMinute.default(60),
+  RATE_MAKERSPACE_PER_MINUTE: perMinute.default(10),
   ALLOWED_ORIGINS: optionalText.transform((v) =>
     v
       ? v
@@ -96,6 +106,17 @@ export function loadConfig(env: Env): Config {
   return result.config;
 }
 
+/** A budget that is on needs its binding: counting nowhere would silently turn it off. */
+function missingBudgetBindings(env: Env, config: Config): string[] {
+  return BUDGET_NAMES.flatMap((name) => {
+    const { binding, variable } = BUDGETS[name];
+    const limiter = (env as unknown as Record<string, { limit?: unknown } | undefined>)[binding];
+    return config[variable] > 0 && typeof limiter?.limit !== "function"
+      ? [`${variable}: is on but the ${binding} binding is missing`]
+      : [];
+  });
+}
+
 function parseConfig(env: Env): ConfigResult {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(ConfigSchema.shape)) {
@@ -103,14 +124,16 @@ function parseConfig(env: Env): ConfigResult {
     raw[key] = value === "" && key !== "JWT_SECRET_KEY" ? undefined : value;
   }
   const out = ConfigSchema.safeParse(raw);
-  if (out.success) {
-    if (out.data.JWT_JWKS_URL && !out.data.JWT_AUDIENCE) {
-      // Legal, but the provider's tokens for any other application carrying these claims pass too.
-      createLogger().warn("JWT_JWKS_URL is set without JWT_AUDIENCE", { variables: ["JWT_AUDIENCE"] });
-    }
-    return { ok: true, config: out.data };
+  const variables = out.success
+    ? missingBudgetBindings(env, out.data)
+    : out.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
+  if (!out.success || variables.length > 0) {
+    createLogger().error("invalid configuration", { variables });
+    return { ok: false, error: new AppError("config_error", "Service configuration is invalid") };
   }
-  const variables = out.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
-  createLogger().error("invalid configuration", { variables });
-  return { ok: false, error: new AppError("config_error", "Service configuration is invalid") };
+  if (out.data.JWT_JWKS_URL && !out.data.JWT_AUDIENCE) {
+    // Legal, but the provider's tokens for any other application carrying these claims pass too.
+    createLogger().warn("JWT_JWKS_URL is set without JWT_AUDIENCE", { variables: ["JWT_AUDIENCE"] });
+  }
+  return { ok: true, config: out.data };
 }

@@ -9,6 +9,12 @@ declare global {
       UNMIGRATED_DB: D1Database;
       /** Seed for the fast-check properties (vitest.config.ts). */
       FC_SEED: string;
+      /** Small budgets counted in 10-second windows, for the budget tests (vitest.config.ts). */
+      TEST_CALLER_BUDGET: RateLimit;
+      TEST_BADGE_BUDGET: RateLimit;
+      TEST_MAKERSPACE_BUDGET: RateLimit;
+      /** The limits of the TEST_* budgets, per 10-second window. */
+      TEST_BUDGET_LIMITS: { caller: number; badge: number; makerspace: number };
     }
   }
 }

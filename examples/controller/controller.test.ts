@@ -135,6 +135,20 @@ describe("reference controller", () => {
     }
   });
 
+  it("decides from its verified list while its badge budget is spent (429)", async () => {
+    const reg = check(
+      await admin("POST", "/api/v1/devices", { name: "Busy door", kind: "door", makerspace_id: "ms-1" }),
+      201,
+    );
+    const busy = new Controller({ baseUrl, token: reg.token, equipmentId, now: clock });
+    assert.equal(await busy.refresh(), "updated");
+    // RATE_BADGE_PER_MINUTE (60) online answers at most in one minute's window, then the list decides.
+    let decision = await busy.decide(badges.holder);
+    for (let i = 0; i < 150 && decision.source === "online"; i++) decision = await busy.decide(badges.holder);
+    assert.deepEqual(decision, { allow: true, source: "offline", reason: "On the allow-list", user_id: "holder" });
+    assert.equal((await busy.decide(badges.none)).allow, false);
+  });
+
   it("a revoked device is cut off: its list is dropped and it lets no one in", async () => {
     const reg = check(
       await admin("POST", "/api/v1/devices", { name: "Spare", kind: "door", makerspace_id: "ms-1" }),

@@ -163,7 +163,8 @@ export class Controller {
 
   /**
    * "May badge X use this equipment?" Online through `verify` (strong, audited); when the
-   * service cannot be reached (or fails), offline from the verified list.
+   * service cannot be reached (or fails), offline from the verified list — and also when the
+   * device's badge budget is spent (429): a busy door keeps deciding from the list it holds.
    */
   async decide(badgeUid: string): Promise<Decision> {
     const uid = normaliseUid(badgeUid);
@@ -173,7 +174,7 @@ export class Controller {
       .catch(() => null);
     if (!res) return this.decideOffline(uid);
     const status: number = res.status;
-    if (status >= 500) return this.decideOffline(uid);
+    if (status >= 500 || status === 429) return this.decideOffline(uid);
     if (isSuccess(status)) {
       const body = await res.json();
       return { allow: true, source: "online", reason: body.reason, user_id: body.user_id };

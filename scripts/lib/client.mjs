@@ -7,6 +7,14 @@ import { join } from "node:path";
 import { SignJWT } from "jose";
 import { readDevVars } from "./dev-vars.mjs";
 
+/**
+ * The budgets turned off (each variable "0"): the bench and the soak drive their load with one
+ * token per role, far past what a real caller sends in a minute. For `startServer` (start-local
+ * reads them from its environment) and, as `--var` arguments, for `wrangler dev`.
+ */
+export const BUDGETS_OFF = { RATE_CALLER_PER_MINUTE: "0", RATE_BADGE_PER_MINUTE: "0", RATE_MAKERSPACE_PER_MINUTE: "0" };
+export const BUDGETS_OFF_ARGS = Object.entries(BUDGETS_OFF).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+
 export async function mintToken({ role, sub, makerspace, minutes = 120, claims = {} }) {
   const secret = process.env.JWT_SECRET_KEY ?? readDevVars().JWT_SECRET_KEY;
   const now = Math.floor(Date.now() / 1000);

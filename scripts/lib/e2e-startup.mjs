@@ -43,7 +43,17 @@ export async function startupCase(timeoutMs = 120_000) {
     ]);
     assert.equal(health.status, 200, "first /health answer");
     assert.equal(skills.status, 200, `GET /api/v1/skills/ right after: ${await skills.text()}`);
-    assert.deepEqual(await deep.json(), { status: "ok", checks: { d1: "ok", schema: "ok", kv: "ok" } });
+    const { status, checks } = await deep.json();
+    assert.deepEqual(
+      { status, d1: checks.d1, schema: checks.schema, kv: checks.kv },
+      {
+        status: "ok",
+        d1: "ok",
+        schema: "ok",
+        kv: "ok",
+      },
+    );
+    assert.equal(checks.rate_limited.caller, 0, "no 429 on a fresh server");
   } finally {
     try {
       process.kill(-child.pid, "SIGTERM");

@@ -55,5 +55,5 @@ export async function checkDeviceToken(deps: Deps, p: Principal): Promise<Princi
     throw new AppError("unauthorized", "Device is not registered");
   }
   if (!accepts(record, p)) throw new AppError("unauthorized", "Device token has been revoked or replaced");
-  return { ...p, deviceKind: record.kind, deviceEquipmentIds: record.equipmentIds };
+  return { ...p, registered: true, deviceKind: record.kind, deviceEquipmentIds: record.equipmentIds };
 }

@@ -27,6 +27,8 @@ export interface Principal {
   makerspaceId: string | null;
   jti?: string;
   deviceKind?: DeviceKind;
+  /** A device whose token matched its registered row (kind and equipment then come from the row). */
+  registered?: boolean;
   /** For registered devices limited to some equipment; empty = every item of the makerspace. */
   deviceEquipmentIds?: string[];
 }

@@ -23,13 +23,14 @@ export type ErrorType =
   | "invalid_state"
   | "prerequisites_not_met"
   | "payload_too_large"
+  | "rate_limited"
   | "validation_error"
   | "prerequisite_cycle"
   | "internal_error"
   | "config_error"
   | "unavailable";
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 429 | 500 | 503;
 
 /** Exhaustive: adding an ErrorType without a status fails to compile. */
 export function statusOf(type: ErrorType): ErrorStatus {
@@ -61,6 +62,8 @@ export function statusOf(type: ErrorType): ErrorStatus {
       return 409;
     case "payload_too_large":
       return 413;
+    case "rate_limited":
+      return 429;
     case "validation_error":
     case "prerequisite_cycle":
       return 422;

@@ -24,7 +24,8 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   }
   const headers: Record<string, string> = { "x-request-id": requestId, "x-content-type-options": "nosniff" };
   if (appError.status === 401) headers["www-authenticate"] = 'Bearer realm="makrcave"';
-  if (appError.retryAfterSeconds !== undefined) headers["retry-after"] = String(appError.retryAfterSeconds);
+  if (appError.status === 429) headers["retry-after"] = String(appError.extra.retry_after);
+  else if (appError.retryAfterSeconds !== undefined) headers["retry-after"] = String(appError.retryAfterSeconds);
   else if (appError.status === 503) headers["retry-after"] = RETRY_AFTER_SECONDS;
   return c.json(appError.toBody(), appError.status, headers);
 }

@@ -8,6 +8,8 @@ export interface DeclaredRoute {
   path: string;
   summary: string;
   access: Access;
+  /** The budgets an authenticated route counts against (`x-budgets`); none for a public route. */
+  budgets?: DeclaredBudgets;
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -16,8 +18,15 @@ export interface DeclaredRoute {
   responses: Record<string, z.ZodType | undefined>;
 }
 
+export interface DeclaredBudgets {
+  budgets: string[];
+  /** Registered device kinds not held to the caller budget on this route. */
+  caller_exempt: string[];
+}
+
 interface RouteWithAccess extends RouteConfig {
   "x-access"?: Access;
+  "x-budgets"?: DeclaredBudgets;
 }
 
 /** Every route registered on the app (and its mounted sub-apps), in registration order. */
@@ -33,6 +42,7 @@ export function declaredRoutes(app: Pick<OpenAPIHono, "openAPIRegistry">): Decla
         path: route.path.replace(/(.)\/+$/, "$1"),
         summary: route.summary ?? "",
         access: route["x-access"] ?? { public: true },
+        budgets: route["x-budgets"],
         params: route.request?.params as z.ZodType | undefined,
         query: route.request?.query as z.ZodType | undefined,
         body: (media as { schema?: unknown } | undefined)?.schema as z.ZodType | undefined,

@@ -17,6 +17,7 @@ export const FieldErrorSchema = z.object({ path: z.string(), message: z.string()
 const EXTRA_FIELDS: Partial<Record<ErrorType, Record<string, z.ZodType>>> = {
   validation_error: { errors: z.array(FieldErrorSchema) },
   internal_error: { request_id: z.string() },
+  rate_limited: { retry_after: z.number().int().min(1).max(60).openapi({ example: 12 }) },
   request_conflict: {
     existing_request_id: z
       .string()
@@ -49,6 +50,7 @@ const DESCRIPTIONS: Record<number, string> = {
   409: "Conflicts with the stored state",
   413: "The body is larger than the limit",
   422: "The path, query or body fails validation (unknown fields included)",
+  429: "A budget of the caller is spent for this minute (with `Retry-After`, also in `retry_after`)",
   500: "Unexpected fault (logged with the request id) or invalid configuration",
   503: "A dependency is unavailable or not ready, or the database stayed unavailable through the retries of a read (with `Retry-After`)",
 };
@@ -81,7 +83,7 @@ export function errorResponses(types: readonly ErrorType[]): Record<string, unkn
     responses[String(status)] = {
       description: `${DESCRIPTIONS[status] ?? "Error"}: ${statusTypes.map((t) => `\`${t}\``).join(", ")}`,
       content: { "application/json": { schema } },
-      ...(status === 503 ? { headers: RETRY_AFTER_HEADER } : {}),
+      ...(status === 429 || status === 503 ? { headers: RETRY_AFTER_HEADER } : {}),
     };
   }
   return responses;

@@ -1,7 +1,9 @@
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import { type Access, describeAccess } from "../auth/access";
+import type { DeviceKind } from "../auth/principal";
 import type { ErrorType } from "../lib/errors";
 import { authorize } from "../middleware/authorize";
+import { callerBudget, type RouteBudget, routeBudget } from "../middleware/budgets";
 import { errorResponses } from "./errors";
 
 export interface ApiRouteConfig extends Omit<RouteConfig, "middleware"> {
@@ -9,6 +11,14 @@ export interface ApiRouteConfig extends Omit<RouteConfig, "middleware"> {
   access: Access;
   /** The error types this route answers beyond those every route of its shape answers. */
   errors?: readonly ErrorType[];
+  /**
+   * A budget the route counts against besides the caller budget of every authenticated route
+   * (src/middleware/budgets.ts): `makerspace` for imports, exports and webhook tests, `badge` for
+   * routes whose body may name a `badge_uid`.
+   */
+  budget?: RouteBudget;
+  /** Registered devices of these kinds are not held to the caller budget here (`verify`: doors, machines). */
+  callerBudgetExempt?: readonly DeviceKind[];
 }
 
 const REQUEST_ID_HEADER = {
@@ -23,8 +33,9 @@ const NO_QUERY = z.strictObject({});
 /** The error types a route answers because of its shape: token, validation (every route has a query), body. */
 function implicitErrors(config: ApiRouteConfig): ErrorType[] {
   const types: ErrorType[] = ["internal_error", "config_error"];
-  // Every authenticated route reads D1; its reads are retried, then answered 503.
-  if (!("public" in config.access)) types.push("unauthorized", "forbidden", "unavailable");
+  // Every authenticated route reads D1 (its reads are retried, then answered 503) and spends the
+  // caller's budget (429).
+  if (!("public" in config.access)) types.push("unauthorized", "forbidden", "unavailable", "rate_limited");
   const req = config.request;
   types.push("validation_error");
   if (req?.body) types.push("bad_request", "payload_too_large");
@@ -32,12 +43,14 @@ function implicitErrors(config: ApiRouteConfig): ErrorType[] {
 }
 
 /**
- * A route declared once: path, access, request and response schemas. `createRoute` turns it into
- * the validators and the OpenAPI operation; this adds the authorization middleware, every error
- * response the route can answer (with its body), the `x-request-id` header and the access line.
+ * A route declared once: path, access, budgets, request and response schemas. `createRoute` turns
+ * it into the validators and the OpenAPI operation; this adds the middleware — caller budget, then
+ * authorization, then the route's own budget — every error response the route can answer (with its
+ * body; 429 on every authenticated route), the `x-request-id` header and the access line.
  */
 export function apiRoute<const R extends ApiRouteConfig>(config: R) {
-  const { access, errors = [], ...route } = config;
+  const { access, errors = [], budget, callerBudgetExempt = [], ...route } = config;
+  const budgets = budgetsOf(config);
   const responses: Record<string, unknown> = {
     ...route.responses,
     ...errorResponses([...implicitErrors(config), ...errors]),
@@ -53,9 +66,36 @@ export function apiRoute<const R extends ApiRouteConfig>(config: R) {
     ...route,
     request,
     responses: responses as R["responses"],
-    description: [route.description, `**Access:** ${accessLine}`].filter(Boolean).join("\n\n"),
+    description: [route.description, `**Access:** ${accessLine}`, budgets && `**Budgets:** ${budgets}`]
+      .filter(Boolean)
+      .join("\n\n"),
     "x-access": "public" in access ? { public: true } : { callers: access.callers, scope: access.scope },
-    ...("public" in access ? { security: [] } : {}),
-    middleware: [authorize(access)] as const,
-  } as Omit<R, "access" | "errors"> & { middleware: [ReturnType<typeof authorize>] });
+    ...("public" in access
+      ? { security: [] }
+      : { "x-budgets": { budgets: ["caller", ...(budget ? [budget] : [])], caller_exempt: callerBudgetExempt } }),
+    middleware:
+      "public" in access
+        ? [authorize(access)]
+        : [callerBudget(callerBudgetExempt), authorize(access), ...(budget ? [routeBudget(budget)] : [])],
+  } as Omit<R, "access" | "errors" | "budget" | "callerBudgetExempt"> & { middleware: ReturnType<typeof authorize>[] });
+}
+
+/**
+ * The budgets line of a route's description, when it has more than the caller budget every
+ * authenticated route has (its 429 and `x-budgets` say that much); budgets never apply to a public route.
+ */
+function budgetsOf(config: ApiRouteConfig): string | undefined {
+  if ("public" in config.access) {
+    if (config.budget || config.callerBudgetExempt) throw new Error(`${config.path}: a public route has no budget`);
+    return undefined;
+  }
+  if (!config.budget && !config.callerBudgetExempt?.length) return undefined;
+  const exempt = config.callerBudgetExempt?.length
+    ? ` (registered ${config.callerBudgetExempt.join(" and ")} devices are exempt)`
+    : "";
+  const own = {
+    makerspace: "; makerspace (imports, exports and webhook tests of its makerspace)",
+    badge: "; badge (card lookups of the device; an unknown card counts twice)",
+  };
+  return `caller${exempt}${config.budget ? own[config.budget] : ""}`;
 }

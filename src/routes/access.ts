@@ -60,6 +60,8 @@ const verify = apiRoute({
   request: { params: AccessParamSchema, body: jsonBody(VerifyBodySchema) },
   responses: { 200: jsonContent(AccessResultSchema, "Allowed") },
   errors: ["insufficient_skills", "equipment_not_found"],
+  budget: "badge",
+  callerBudgetExempt: ["door", "machine"],
 });
 
 const bulk = apiRoute({

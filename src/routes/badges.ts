@@ -46,6 +46,7 @@ const resolve = apiRoute({
   request: { body: jsonBody(BadgeResolveSchema) },
   responses: { 200: jsonContent(BadgeResolvedSchema, "The card's member") },
   errors: ["badge_not_found"],
+  budget: "badge",
 });
 
 const remove = apiRoute({

@@ -17,6 +17,17 @@ const HealthSchema = z
         outbox: z.object({ pending: z.number().int(), oldest_age_s: z.number().int() }),
         dead_letters: z.number().int(),
         audit_events_lost: z.number().int(),
+        rate_limited: z
+          .object({
+            caller: z.number().int().min(0),
+            badge: z.number().int().min(0),
+            makerspace: z.number().int().min(0),
+            since: z.string().openapi({ description: "When this isolate started counting" }),
+          })
+          .openapi({
+            description:
+              "429s answered by this Worker isolate, per budget: each isolate counts its own, so this is a sample; the `rate limited` log lines are the full record",
+          }),
       })
       .optional(),
   })
@@ -28,7 +39,7 @@ const health = apiRoute({
   path: "/health",
   tags,
   summary:
-    "Liveness; `?deep=1` also checks D1 (and that its migrations are applied), KV and the audit backlog (`degraded` when stuck)",
+    "Liveness; `?deep=1` also checks D1 (and that its migrations are applied), KV and the audit backlog (`degraded` when stuck), and counts this isolate's 429s",
   access: { public: true },
   errors: ["unavailable"],
   request: { query: HealthQuerySchema },

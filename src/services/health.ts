@@ -1,4 +1,5 @@
 import { droppedAuditEvents } from "../audit/producer";
+import { type RefusalCounts, refusalCounts } from "../budgets/budgets";
 import type { Deps } from "../context";
 import { LATEST_MIGRATION } from "../db/migrations";
 import { AppError } from "../lib/errors";
@@ -20,6 +21,8 @@ export interface DeepHealth {
     kv: "ok";
     /** Verify events this isolate could neither send nor write since it started (each logged). */
     audit_events_lost: number;
+    /** 429s this isolate has answered, per budget (a count, not a check: it never fails). */
+    rate_limited: RefusalCounts;
   };
 }
 
@@ -37,7 +40,8 @@ export function backlogStatus(backlog: AuditBacklog): "ok" | "degraded" {
  * `/health?deep=1`, in one D1 batch and one KV read: D1 answers and has the latest migration this
  * code expects (a database that answers but is not migrated would fail every API call with "no
  * such table", so it is a 503 like an unreachable one), KV answers, and the audit pipeline is not
- * stuck (`degraded`, still 200). Causes go to the log, not to the (public) response.
+ * stuck (`degraded`, still 200). Causes go to the log, not to the (public) response. Beside the
+ * checks, the 429s this isolate answered (budgets are abuse signals worth watching).
  */
 export async function deepHealth(deps: Deps): Promise<DeepHealth> {
   const d1 = deps.env.DB;
@@ -68,6 +72,13 @@ export async function deepHealth(deps: Deps): Promise<DeepHealth> {
   };
   return {
     status: backlogStatus(backlog),
-    checks: { d1: "ok", schema: "ok", kv: "ok", ...backlog, audit_events_lost: droppedAuditEvents() },
+    checks: {
+      d1: "ok",
+      schema: "ok",
+      kv: "ok",
+      ...backlog,
+      audit_events_lost: droppedAuditEvents(),
+      rate_limited: refusalCounts(deps.now),
+    },
   };
 }

@@ -198,6 +198,35 @@ describe.each([
   });
 });
 
+describe.each([
+  ["RATE_CALLER_PER_MINUTE", "CALLER_BUDGET", 600],
+  ["RATE_BADGE_PER_MINUTE", "BADGE_BUDGET", 60],
+  ["RATE_MAKERSPACE_PER_MINUTE", "MAKERSPACE_BUDGET", 10],
+] as const)("%s (a budget a minute)", (name, binding, fallback) => {
+  it("defaults when empty, and takes the binding's limit", () => {
+    expect(configOf({ [name]: "" })[name]).toBe(fallback);
+    expect(configOf({ [name]: "1200" })[name]).toBe(1200);
+  });
+  it("is off at 0, and then needs no binding", () => {
+    expect(loadConfig({ ...envWith({ [name]: "0" }), [binding]: undefined } as unknown as Env)[name]).toBe(0);
+  });
+  it.each(["-1", "1.5", "abc", "60/min", "1000000001"])("rejects %j", (value) => {
+    expect(configError({ [name]: value }).type).toBe("config_error");
+  });
+  it("is a config_error when on without its binding, naming both", () => {
+    const err = (() => {
+      try {
+        loadConfig({ ...envWith({ [name]: "5" }), [binding]: undefined } as unknown as Env);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(AppError);
+    const line = consoleError.mock.calls.map((args) => String(args[0])).find((l) => l.includes(binding));
+    expect(line).toContain(name);
+  });
+});
+
 describe("ALLOWED_ORIGINS", () => {
   it("is a comma-separated list", () => {
     expect(configOf({ ALLOWED_ORIGINS: "https://a.example, https://b.example,," }).ALLOWED_ORIGINS).toEqual([

@@ -23,6 +23,7 @@ const CONTRACT: Record<ErrorType, number> = {
   invalid_state: 409,
   prerequisites_not_met: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   validation_error: 422,
   prerequisite_cycle: 422,
   internal_error: 500,
