@@ -205,6 +205,7 @@ describe("GET /health?deep=1 reports the audit backlog", () => {
         outbox: { pending: 0, oldest_age_s: 0 },
         dead_letters: 0,
         audit_events_lost: expect.any(Number),
+        rate_limited: expect.objectContaining({ caller: expect.any(Number) }),
       },
     });
   });
