@@ -11,6 +11,7 @@ import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Skill, SkillCreate, SkillListQuery, SkillUpdate } from "../schemas/skills";
+import { validityColumns, validityOf } from "./validity";
 
 const prerequisiteIdsSql = sql<string>`(select json_group_array(${skillPrerequisites.prerequisiteId}) from ${skillPrerequisites} where ${skillPrerequisites.skillId} = ${skills.id})`;
 const equipmentIdsSql = sql<string>`(select json_group_array(${skillEquipment.equipmentId}) from ${skillEquipment} where ${skillEquipment.skillId} = ${skills.id})`;
@@ -21,7 +22,7 @@ function parseIds(json: string | null): string[] {
   return json ? (JSON.parse(json) as string[]).sort() : [];
 }
 
-export function toSkill(row: SkillWithLinks): Skill {
+export function toSkill(deps: Pick<Deps, "config">, row: SkillWithLinks): Skill {
   return {
     id: row.id,
     name: row.name,
@@ -32,12 +33,13 @@ export function toSkill(row: SkillWithLinks): Skill {
     makerspace_id: row.makerspaceId,
     prerequisite_ids: parseIds(row.prerequisiteIds),
     equipment_ids: parseIds(row.equipmentIds),
+    validity: validityOf(row, deps.config),
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };
 }
 
-function selectSkills(deps: Deps) {
+export function selectSkills(deps: Deps) {
   return deps.db
     .select({
       id: skills.id,
@@ -47,6 +49,9 @@ function selectSkills(deps: Deps) {
       description: skills.description,
       status: skills.status,
       makerspaceId: skills.makerspaceId,
+      validityMode: skills.validityMode,
+      validityDays: skills.validityDays,
+      validityDate: skills.validityDate,
       createdAt: skills.createdAt,
       updatedAt: skills.updatedAt,
       prerequisiteIds: prerequisiteIdsSql,
@@ -58,7 +63,7 @@ function selectSkills(deps: Deps) {
 /** One skill with its links, in one query; 404 when missing or in another makerspace. */
 export async function getSkill(deps: Deps, actor: Principal, id: string): Promise<Skill> {
   const row = await selectSkills(deps).where(eq(skills.id, id)).get();
-  return toSkill(visibleOr404(actor, row, "skill_not_found", "Skill not found"));
+  return toSkill(deps, visibleOr404(actor, row, "skill_not_found", "Skill not found"));
 }
 
 export async function listSkills(deps: Deps, makerspaceId: string | undefined, q: SkillListQuery): Promise<Skill[]> {
@@ -77,7 +82,7 @@ export async function listSkills(deps: Deps, makerspaceId: string | undefined, q
     .limit(q.limit)
     .offset(q.offset)
     .all();
-  return rows.map(toSkill);
+  return rows.map((row) => toSkill(deps, row));
 }
 
 /** Ids among `ids` that are not rows of `table` in this makerspace. */
@@ -208,6 +213,7 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
       level: input.level,
       prerequisite_ids: input.prerequisite_ids ?? [],
       equipment_ids: input.equipment_ids ?? [],
+      validity: input.validity ?? null,
     },
   });
   await runBatch(deps.db, [
@@ -219,6 +225,7 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
       description: input.description ?? null,
       status: input.status ?? "active",
       makerspaceId: input.makerspace_id,
+      ...validityColumns(input.validity),
       createdAt: at,
       updatedAt: at,
     }),
@@ -243,6 +250,7 @@ export async function updateSkill(deps: Deps, actor: Principal, id: string, inpu
   if (input.level !== undefined) changes.level = input.level;
   if (input.description !== undefined) changes.description = input.description;
   if (input.status !== undefined) changes.status = input.status;
+  if (input.validity !== undefined) Object.assign(changes, validityColumns(input.validity));
 
   const changed = Object.keys(input).filter((k) => input[k as keyof SkillUpdate] !== undefined);
   const event = newEvent(deps, {
@@ -250,7 +258,10 @@ export async function updateSkill(deps: Deps, actor: Principal, id: string, inpu
     makerspaceId: ms,
     skillId: id,
     performedBy: actor.sub,
-    metadata: { changed_fields: changed },
+    metadata: {
+      changed_fields: changed,
+      ...(input.validity !== undefined ? { validity: input.validity } : {}),
+    },
   });
   const statements: Statement[] = [deps.db.update(skills).set(changes).where(eq(skills.id, id))];
   if (input.prerequisite_ids)
