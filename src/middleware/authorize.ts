@@ -10,9 +10,9 @@ import { instructsAny } from "../services/instructor-rights";
 /**
  * The one place a route's declared access is enforced. Before validation: the caller's role
  * (403 whatever it sent) — on a route open to instructors but not to members, a member who
- * instructs no skill at all is refused here too — and `device-self`. After each part of the request is validated
- * ({@link enforceScope}, called from the validation hook): the makerspace, user and equipment the
- * request names. Services then receive a request that is already authorized at this level and
+ * instructs no skill at all is refused here too — and `device-self`. After each part of the
+ * request is validated ({@link enforceScope}, called from the validation hook): the makerspace,
+ * user and equipment the request names. Services then receive a request that is already authorized at this level and
  * check only what depends on stored rows (another makerspace's row is 404).
  */
 export function authorize(access: Access) {

@@ -107,11 +107,11 @@ export interface GrantPlan {
 /**
  * Plans the upsert on (user_id, skill_id): an insert when the user has no row for the skill
  * (201), else an update of that row (a renewal, 200). Without an explicit `expires_at` the
- * skill's validity sets the expiry (`expiryFor`: 409 once a fixed date has passed). Everything is conditional on the grant
- * rules (`grantPreconditions`) and on `callerGuard`, so a caller can tie the grant to another
- * state change in the same batch (an approval). When nothing applied — an insert that lost a race
- * to a concurrent grant, or a rule that stopped holding — callers check the rules again (which
- * then answer 409) and re-plan.
+ * skill's validity sets the expiry (`expiryFor`: 409 once a fixed date has passed). Everything
+ * is conditional on the grant rules (`grantPreconditions`) and on `callerGuard`, so a caller can
+ * tie the grant to another state change in the same batch (an approval). When nothing applied —
+ * an insert that lost a race to a concurrent grant, or a rule that stopped holding — callers
+ * check the rules again (which then answer 409) and re-plan.
  */
 export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, callerGuard: SQL): Promise<GrantPlan> {
   const existing = await deps.db

@@ -144,8 +144,9 @@ function renderInstructs(member: Member): HTMLElement[] {
 }
 
 /**
- * The member view: the skills the member instructs, its certifications, then a tile per item. Tiles carry `data-equipment-id` and
- * `data-access` (`yes` | `no` | `maintenance`) for the browser tests.
+ * The member view: the skills the member instructs, its certifications, then a tile per item.
+ * Tiles carry `data-equipment-id` and `data-access` (`yes` | `no` | `maintenance`) for the
+ * browser tests.
  */
 export function renderMember(member: Member): void {
   ui.memberWho.textContent = `Hello, ${member.userId}`;
