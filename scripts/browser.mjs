@@ -15,7 +15,12 @@ const OVERALL_MS = 8 * 60_000;
 const SHOTS = "docs/screenshots";
 const TOKEN_KEY = "makrcave-kiosk-token";
 const VIEWPORTS = [
-  { label: "portrait", width: 1080, height: 1920, member: { userId: "member-42", badgeUid: "04A23B4C5D6E80" } },
+  {
+    label: "portrait",
+    width: 1080,
+    height: 1920,
+    member: { userId: "member-42", badgeUid: "04A23B4C5D6E80", instructs: ["Wood Shop Basics"] },
+  },
   { label: "landscape", width: 1920, height: 1080, member: { userId: "member-43", badgeUid: "04:B1:22:9F:00:13:7C" } },
 ];
 
@@ -131,6 +136,14 @@ async function memberFlow(page, ctx, m, label) {
     `${ctx}: certification valid for months not highlighted`,
     wood && !wood.cls.includes("expiring") && /Valid until/.test(wood.text),
   );
+  const instructs = await page.locator(".instructor").allTextContents();
+  check(
+    `${ctx}: "Instructor for" names the skills the member instructs, and only for an instructor`,
+    m.instructs
+      ? instructs.length === 1 && instructs[0] === `Instructor for: ${m.instructs.join(", ")}`
+      : instructs.length === 0,
+    JSON.stringify(instructs),
+  );
   await compareTiles(page, ctx, m.userId);
   const cnc = page.locator('.tile[data-equipment-id="eq-cnc-01"]');
   check(
@@ -182,7 +195,16 @@ async function expectNothingLeft(page, ctx, m) {
     }),
     TOKEN_KEY,
   );
-  const words = [m.userId, m.badgeUid, "Laser Safety", "Wood Shop", "Laser Cutter", "Table Saw", "Requested"];
+  const words = [
+    m.userId,
+    m.badgeUid,
+    "Laser Safety",
+    "Wood Shop",
+    "Laser Cutter",
+    "Table Saw",
+    "Requested",
+    "Instructor",
+  ];
   const found = words.filter((w) => left.html.includes(w));
   check(
     `${ctx}: no member data left in the DOM`,

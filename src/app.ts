@@ -16,6 +16,7 @@ import { auditLogRoutes } from "./routes/audit-logs";
 import { badgeRoutes } from "./routes/badges";
 import { deviceRoutes } from "./routes/devices";
 import { equipmentRoutes } from "./routes/equipment";
+import { instructorRoutes, skillInstructorRoutes } from "./routes/instructors";
 import { kioskRoutes } from "./routes/kiosk";
 import { requestRoutes } from "./routes/requests";
 import { skillRoutes } from "./routes/skills";
@@ -95,6 +96,8 @@ export function buildApp() {
     .route("/api/v1/skills/audit-logs", auditLogRoutes)
     .route("/api/v1/skills/user-skills", userSkillRoutes)
     .route("/api/v1/skills/requests", requestRoutes)
+    .route("/api/v1/instructors", instructorRoutes)
+    .route("/api/v1/skills", skillInstructorRoutes)
     .route("/api/v1/skills", skillRoutes);
 }
 

@@ -36,6 +36,7 @@ export function designCases({ admin, member }, state) {
           makerspace_id: "ms-1",
           prerequisite_ids: [state.safety101],
           equipment_ids: ["eq-cnc-001", "eq-cnc-002"],
+          validity: { mode: "duration", days: 365 },
           created_at: cnc.created_at,
           updated_at: cnc.updated_at,
         });

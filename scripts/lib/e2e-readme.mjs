@@ -175,6 +175,7 @@ export function readmeCases({ admin }, state, url) {
             makerspace_id: "ms-1",
             prerequisite_ids: [],
             equipment_ids: ["eq-laser-001"],
+            validity: { mode: "duration", days: 365 },
             created_at: undefined,
             updated_at: undefined,
           },

@@ -16,6 +16,7 @@ async function must(res, what, ...ok) {
  * Equipment: a laser cutter (two skills), a table saw (one), a CNC router under maintenance, and a
  * 3D printer with no skills (open to all). Each member holds Laser Safety (expiring in 12 days)
  * and Wood Shop Basics (valid for a year), has a pending request for the CNC skill, and a badge.
+ * The first member also instructs Wood Shop Basics.
  */
 export async function seedKiosk(baseUrl, members) {
   const adminToken = await mintToken({ role: "makerspace_admin", sub: "admin-1", makerspace: MS });
@@ -55,6 +56,7 @@ export async function seedKiosk(baseUrl, members) {
       "badge",
     );
   }
+  await must(call("PUT", `/api/v1/skills/${wood.id}/instructors/${members[0].userId}`), "instructor", 200, 201);
   const kioskToken = await kioskDeviceToken(call);
   return { adminToken, kioskToken, skills: { laserSafety, laserOps, wood, cnc }, equipment };
 }

@@ -10,6 +10,9 @@ export interface RequiredSkillRef {
 export interface HeldCertification {
   skill_id: string;
   expires_at: string | null;
+  /** Read by `verify` only (strong reads), for renewals by use; the KV cache holds neither. */
+  id?: string;
+  last_use_renewal_at?: string | null;
 }
 
 export interface DecisionInput {

@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS = [
   "device_token_rotated",
   "badge_registered",
   "badge_removed",
+  "instructor_added",
+  "instructor_removed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

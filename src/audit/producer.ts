@@ -24,14 +24,17 @@ export function outboxStatements(db: Db, events: AuditEvent[]): Statement[] {
  */
 export function publishCommitted(deps: Deps, events: AuditEvent[]): void {
   if (events.length === 0) return;
-  deps.waitUntil(
-    sendEvents(deps.env.AUDIT_QUEUE, events).catch((err: unknown) => {
-      deps.logger.warn("audit send failed; left in outbox for the cron", {
-        events: events.length,
-        error: errorText(err),
-      });
-    }),
-  );
+  deps.waitUntil(sendCommitted(deps, events));
+}
+
+/** {@link publishCommitted} for work that already runs off the response path: send now. */
+export async function sendCommitted(deps: Deps, events: AuditEvent[]): Promise<void> {
+  await sendEvents(deps.env.AUDIT_QUEUE, events).catch((err: unknown) => {
+    deps.logger.warn("audit send failed; left in outbox for the cron", {
+      events: events.length,
+      error: errorText(err),
+    });
+  });
 }
 
 /**

@@ -60,9 +60,10 @@ export function assertDeviceMayUse(p: Principal, equipmentId: string): void {
 }
 
 /**
- * Whose certifications or requests a list reads: a member only its own (the route's `own-user`
- * scope has already refused a member naming another user), others the user named or everyone.
- * The makerspace is the filter (checked) or the caller's own.
+ * Whose certifications or requests a list reads: a member only its own (a member naming another
+ * user is refused by the route's `own-user` scope, or by `listScope` where instructors may call,
+ * which also widens this for them), others the user named or everyone. The makerspace is the
+ * filter (checked) or the caller's own.
  */
 export function readerScope(
   actor: Principal,
@@ -72,17 +73,4 @@ export function readerScope(
     userId: actor.role === "member" ? actor.sub : q.user_id,
     makerspaceId: scopeMakerspace(actor, q.makerspace_id),
   };
-}
-
-/** Another makerspace's row is 404; a member asking for another member's row is 403. */
-export function assertRowReadable(
-  actor: Principal,
-  row: { userId: string; makerspaceId: string } | undefined,
-  type: ErrorType,
-  detail: string,
-): void {
-  if (!row || !inMakerspace(actor, row.makerspaceId)) throw new AppError(type, detail);
-  if (actor.role === "member" && row.userId !== actor.sub) {
-    throw new AppError("forbidden", "Members may only read their own records");
-  }
 }

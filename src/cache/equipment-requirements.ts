@@ -6,6 +6,8 @@ export interface RequiredSkill {
   name: string;
   level: SkillLevel;
   category: string;
+  /** For a `renew_on_use` skill, the days an allowed `verify` moves its certifications to; else null. */
+  renewOnUseDays: number | null;
 }
 
 export interface EquipmentRequirements {

@@ -20,6 +20,16 @@ export const skills = sqliteTable(
       .notNull()
       .default("active"),
     makerspaceId: text("makerspace_id").notNull(),
+    /**
+     * How long its certifications last (the skill's `validity`): `duration` with `validity_days`
+     * (null: SKILL_CERTIFICATION_EXPIRY_DAYS), `never`, `fixed_date` with `validity_date`
+     * (`YYYY-MM-DD`), `renew_on_use` with `validity_days`.
+     */
+    validityMode: text("validity_mode", { enum: ["duration", "never", "fixed_date", "renew_on_use"] })
+      .notNull()
+      .default("duration"),
+    validityDays: integer("validity_days"),
+    validityDate: text("validity_date"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -90,6 +100,8 @@ export const userSkills = sqliteTable(
     certifiedBy: text("certified_by"),
     notes: text("notes"),
     quizScore: text("quiz_score"),
+    /** When a `verify` last renewed it (renew_on_use skills): at most one such write an hour. */
+    lastUseRenewalAt: text("last_use_renewal_at"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -125,6 +137,27 @@ export const skillRequests = sqliteTable(
     // At most one pending request per user and skill, enforced by the database so racing
     // creations cannot both succeed.
     uniqueIndex("uq_skill_requests_pending").on(t.userId, t.skillId).where(sql`status = 'pending'`),
+  ],
+);
+
+/**
+ * Instructors: a member assigned to a skill may certify others in it. The
+ * skill's makerspace is repeated so "the skills I instruct" is one indexed read.
+ */
+export const skillInstructors = sqliteTable(
+  "skill_instructors",
+  {
+    skillId: text("skill_id")
+      .notNull()
+      .references(() => skills.id),
+    userId: text("user_id").notNull(),
+    makerspaceId: text("makerspace_id").notNull(),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.skillId, t.userId] }),
+    index("idx_skill_instructors_makerspace_user").on(t.makerspaceId, t.userId),
   ],
 );
 
@@ -237,3 +270,4 @@ export type AuditLogRow = typeof skillAuditLogs.$inferSelect;
 export type DeadLetterRow = typeof auditDeadLetters.$inferSelect;
 export type DeviceRow = typeof devices.$inferSelect;
 export type BadgeRow = typeof badges.$inferSelect;
+export type SkillInstructorRow = typeof skillInstructors.$inferSelect;

@@ -58,6 +58,7 @@ display:flex;align-items:center;justify-content:center;animation:pulse 2.4s ease
 .missing .skill{overflow-wrap:anywhere}
 .status-pending{color:var(--warn);font-weight:700;min-height:64px;display:flex;align-items:center}
 .empty{color:var(--muted)}
+.instructor{margin:0;color:var(--accent);font-weight:700;overflow-wrap:anywhere}
 .corner{position:fixed;right:8px;bottom:6px;font-size:14px;color:var(--grey)}
 @media (orientation:portrait){.tiles,.certs{grid-template-columns:repeat(auto-fill,minmax(min(100%,460px),1fr))}}
 `;

@@ -14,6 +14,7 @@ export type ErrorType =
   | "request_not_found"
   | "device_not_found"
   | "badge_not_found"
+  | "instructor_not_found"
   | "method_not_allowed"
   | "request_conflict"
   | "already_certified"
@@ -49,6 +50,7 @@ export function statusOf(type: ErrorType): ErrorStatus {
     case "request_not_found":
     case "device_not_found":
     case "badge_not_found":
+    case "instructor_not_found":
       return 404;
     case "method_not_allowed":
       return 405;

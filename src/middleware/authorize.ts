@@ -2,14 +2,17 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { type Access, assertCaller } from "../auth/access";
 import { assertDeviceMayUse, assertMakerspace } from "../auth/guards";
+import type { Principal } from "../auth/principal";
 import type { AppEnv } from "../context";
 import { AppError } from "../lib/errors";
+import { instructsAny } from "../services/instructor-rights";
 
 /**
  * The one place a route's declared access is enforced. Before validation: the caller's role
- * (403 whatever it sent), and `device-self`. After each part of the request is validated
- * ({@link enforceScope}, called from the validation hook): the makerspace, user and equipment the
- * request names. Services then receive a request that is already authorized at this level and
+ * (403 whatever it sent) — on a route open to instructors but not to members, a member who
+ * instructs no skill at all is refused here too — and `device-self`. After each part of the
+ * request is validated ({@link enforceScope}, called from the validation hook): the makerspace,
+ * user and equipment the request names. Services then receive a request that is already authorized at this level and
  * check only what depends on stored rows (another makerspace's row is 404).
  */
 export function authorize(access: Access) {
@@ -18,12 +21,20 @@ export function authorize(access: Access) {
     if (!("public" in access)) {
       const p = c.get("principal");
       assertCaller(p, access);
+      if (mayOnlyInstruct(p, access) && !(await instructsAny(c.get("deps"), p))) {
+        throw new AppError("forbidden", "Not allowed for this role");
+      }
       if (access.scope.includes("device-self") && p.role === "device" && c.req.param("id") !== p.sub) {
         throw new AppError("forbidden", "Only the device itself may call this");
       }
     }
     await next();
   });
+}
+
+/** A member reaches this route only as an instructor (the service checks which skill). */
+function mayOnlyInstruct(p: Principal, access: Exclude<Access, { public: true }>): boolean {
+  return p.role === "member" && access.callers.includes("instructor") && !access.callers.includes("member");
 }
 
 /** The scope rules that read the validated query, body and path (see {@link authorize}). */

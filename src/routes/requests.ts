@@ -15,6 +15,7 @@ import { jsonBody, jsonContent } from "./content";
 
 const tags = ["Skill requests"];
 const REQUESTERS = [...ADMINS, "member", "kiosk"] as const;
+const READERS = [...REQUESTERS, "instructor"] as const;
 
 const create = apiRoute({
   method: "post",
@@ -32,7 +33,8 @@ const list = apiRoute({
   path: "/",
   tags,
   summary: "List skill requests (a member sees only its own)",
-  access: { callers: REQUESTERS, scope: ["own-user", "makerspace"] },
+  description: "With `skill_id` of a skill it instructs, an instructor sees every member's requests for it.",
+  access: { callers: READERS, scope: ["own-user", "makerspace"] },
   request: { query: RequestListQuerySchema },
   responses: { 200: jsonContent(SkillRequestSchema.array(), "Requests") },
 });
@@ -41,8 +43,8 @@ const get = apiRoute({
   method: "get",
   path: "/{id}",
   tags,
-  summary: "Get a skill request (a member only its own: another member's is 403)",
-  access: { callers: REQUESTERS, scope: ["makerspace"] },
+  summary: "Get a skill request (a member only its own or, as an instructor, its skill's: another is 403)",
+  access: { callers: READERS, scope: ["makerspace"] },
   request: { params: IdParamSchema },
   responses: { 200: jsonContent(SkillRequestSchema, "The request") },
   errors: ["request_not_found"],
@@ -53,7 +55,8 @@ const review = apiRoute({
   path: "/{id}",
   tags,
   summary: "Approve (granting the skill) or reject a pending request",
-  access: { callers: ADMINS, scope: ["makerspace"] },
+  description: "An instructor may review requests for the skills it instructs, but not its own.",
+  access: { callers: [...ADMINS, "instructor"], scope: ["makerspace"] },
   request: { params: IdParamSchema, body: jsonBody(RequestReviewSchema) },
   responses: { 200: jsonContent(SkillRequestSchema, "The reviewed request") },
   errors: ["request_not_found", "skill_not_found", "invalid_state", "prerequisites_not_met"],

@@ -14,14 +14,16 @@ import { getUserSkill, grantSkill, listUserSkills, revokeUserSkill } from "../se
 import { jsonBody, jsonContent } from "./content";
 
 const tags = ["User skills"];
-const READERS = [...ADMINS, "member", "kiosk"] as const;
+const READERS = [...ADMINS, "member", "instructor", "kiosk"] as const;
+const CERTIFIERS = [...ADMINS, "instructor"] as const;
 
 const grant = apiRoute({
   method: "post",
   path: "/",
   tags,
   summary: "Grant (or renew) a skill certification",
-  access: { callers: ADMINS, scope: ["makerspace"] },
+  description: "An instructor may grant the skills it instructs, to anyone but itself.",
+  access: { callers: CERTIFIERS, scope: ["makerspace"] },
   request: { body: jsonBody(UserSkillGrantSchema) },
   responses: {
     201: jsonContent(UserSkillSchema, "Certification created"),
@@ -35,6 +37,7 @@ const list = apiRoute({
   path: "/",
   tags,
   summary: "List certifications (effective status; a member sees only its own)",
+  description: "With `skill_id` of a skill it instructs, an instructor sees every member's certifications of it.",
   access: { callers: READERS, scope: ["own-user", "makerspace"] },
   request: { query: UserSkillListQuerySchema },
   responses: { 200: jsonContent(UserSkillSchema.array(), "Certifications") },
@@ -44,7 +47,7 @@ const get = apiRoute({
   method: "get",
   path: "/{id}",
   tags,
-  summary: "Get a certification (a member only its own: another member's is 403)",
+  summary: "Get a certification (a member only its own or, as an instructor, its skill's: another is 403)",
   access: { callers: READERS, scope: ["makerspace"] },
   request: { params: IdParamSchema },
   responses: { 200: jsonContent(UserSkillSchema, "The certification") },
@@ -56,7 +59,8 @@ const revoke = apiRoute({
   path: "/{id}/revoke",
   tags,
   summary: "Revoke a certification (reason in the query or the body; the body's wins)",
-  access: { callers: ADMINS, scope: ["makerspace"] },
+  description: "An instructor may revoke certifications of the skills it instructs, but not its own.",
+  access: { callers: CERTIFIERS, scope: ["makerspace"] },
   request: { params: IdParamSchema, query: RevokeQuerySchema, body: jsonBody(RevokeBodySchema, false) },
   responses: { 200: jsonContent(UserSkillSchema, "The revoked certification") },
   errors: ["user_skill_not_found", "invalid_state"],

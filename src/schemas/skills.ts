@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { IdArraySchema, IdSchema, MakerspaceIdSchema, NO_OUTER_SPACE, paging, trimmedString } from "./common";
+import { ValidityInputSchema, ValiditySchema } from "./validity";
 
 export const SKILL_LEVELS = ["beginner", "intermediate", "advanced", "expert"] as const;
 export const SKILL_STATUSES = ["active", "inactive", "archived"] as const;
@@ -27,6 +28,9 @@ export const SkillCreateSchema = z
     makerspace_id: MakerspaceIdSchema,
     prerequisite_ids: IdArraySchema.optional(),
     equipment_ids: IdArraySchema.optional(),
+    validity: ValidityInputSchema.nullish().openapi({
+      description: "Absent or null: `duration` of SKILL_CERTIFICATION_EXPIRY_DAYS days",
+    }),
   })
   .openapi("SkillCreate");
 export type SkillCreate = z.infer<typeof SkillCreateSchema>;
@@ -40,8 +44,11 @@ export const SkillUpdateSchema = z
     status: z.enum(SKILL_STATUSES).optional(),
     prerequisite_ids: IdArraySchema.optional(),
     equipment_ids: IdArraySchema.optional(),
+    validity: ValidityInputSchema.nullish().openapi({
+      description: "Applies to later grants and renewals only; null returns to the configured default",
+    }),
   })
-  // Only a body that is otherwise valid is checked for emptiness, so `{ id }` is named as unknown alone.
+  // Only a body that is otherwise valid is checked for emptiness, so `{ makerspace_id }` is named as unknown alone.
   .refine((v) => Object.values(v).some((x) => x !== undefined), {
     message: "at least one field is required",
     when: (payload) => payload.issues.length === 0,
@@ -74,6 +81,7 @@ export const SkillSchema = z
     makerspace_id: z.string(),
     prerequisite_ids: z.array(z.string()),
     equipment_ids: z.array(z.string()),
+    validity: ValiditySchema,
     created_at: z.string(),
     updated_at: z.string(),
   })

@@ -41,6 +41,9 @@ const requirementColumns = {
   skillName: sql<string | null>`${skills.name}`.as("sk_name"),
   skillLevel: sql<SkillLevel | null>`${skills.level}`.as("sk_level"),
   skillCategory: sql<string | null>`${skills.category}`.as("sk_category"),
+  skillRenewDays: sql<
+    number | null
+  >`case when ${skills.validityMode} = 'renew_on_use' then ${skills.validityDays} end`.as("sk_renew_days"),
 };
 
 export function requirementsQuery(db: Db) {
@@ -58,6 +61,7 @@ function strongCheckQuery(db: Db, userId: string) {
       ...requirementColumns,
       certId: sql<string | null>`${userSkills.id}`.as("us_id"),
       certExpiresAt: sql<string | null>`${userSkills.expiresAt}`.as("us_expires_at"),
+      certLastUseRenewalAt: sql<string | null>`${userSkills.lastUseRenewalAt}`.as("us_last_use_renewal_at"),
     })
     .from(equipment)
     .leftJoin(skillEquipment, eq(skillEquipment.equipmentId, equipment.id))
@@ -74,7 +78,14 @@ type StrongRow = Awaited<ReturnType<ReturnType<typeof strongCheckQuery>["all"]>>
 function heldIn(rows: StrongRow[]): HeldCertification[] {
   const held = new Map<string, HeldCertification>();
   for (const r of rows) {
-    if (r.certId && r.skillId) held.set(r.skillId, { skill_id: r.skillId, expires_at: r.certExpiresAt });
+    if (r.certId && r.skillId) {
+      held.set(r.skillId, {
+        skill_id: r.skillId,
+        expires_at: r.certExpiresAt,
+        id: r.certId,
+        last_use_renewal_at: r.certLastUseRenewalAt,
+      });
+    }
   }
   return [...held.values()];
 }
@@ -91,7 +102,13 @@ export function foldRequirements(rows: RequirementRow[]): EquipmentRequirements[
       byId.set(r.id, item);
     }
     if (r.skillId && r.skillName && r.skillLevel && r.skillCategory !== null) {
-      item.requiredSkills.push({ id: r.skillId, name: r.skillName, level: r.skillLevel, category: r.skillCategory });
+      item.requiredSkills.push({
+        id: r.skillId,
+        name: r.skillName,
+        level: r.skillLevel,
+        category: r.skillCategory,
+        renewOnUseDays: r.skillRenewDays,
+      });
     }
   }
   return [...byId.values()];

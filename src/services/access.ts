@@ -8,6 +8,7 @@ import type { Deps } from "../context";
 import { AppError } from "../lib/errors";
 import type { AccessResult, BulkAccess, Denial, EquipmentRequirementsList } from "../schemas/access";
 import { type Consistency, loadBulkCheck, loadMakerspaceRequirements, loadSingleCheck } from "./access-data";
+import { renewOnUse } from "./use-renewal";
 
 export function decide(deps: Deps, item: EquipmentRequirements, certifications: HeldCertification[]): Decision {
   return decideAccess({
@@ -31,7 +32,7 @@ async function evaluate(
   equipmentId: string,
   userId: string,
   consistency: Consistency,
-): Promise<{ item: EquipmentRequirements; result: AccessResult }> {
+): Promise<{ item: EquipmentRequirements; result: AccessResult; certifications: HeldCertification[] }> {
   const data = await loadSingleCheck(deps, equipmentId, userId, consistency);
   const item = visibleEquipment(actor, data.requirements);
   const result = {
@@ -40,7 +41,7 @@ async function evaluate(
     user_id: userId,
     ...decide(deps, item, data.certifications),
   };
-  return { item, result };
+  return { item, result, certifications: data.certifications };
 }
 
 /** May this member use this machine? No side effects. */
@@ -57,6 +58,7 @@ export async function checkAccess(
 /**
  * The door and machine controllers' call: always strong (a door must not open on a revoked
  * certification still held in KV elsewhere), audited off the response path, 403 when denied.
+ * An allowed one renews the user's `renew_on_use` certifications of the item, off the path too.
  */
 export async function verifyAccess(
   deps: Deps,
@@ -64,11 +66,12 @@ export async function verifyAccess(
   equipmentId: string,
   userId: string,
 ): Promise<AccessResult> {
-  const { item, result } = await evaluate(deps, actor, equipmentId, userId, "strong");
+  const { item, result, certifications } = await evaluate(deps, actor, equipmentId, userId, "strong");
   const denial = denialOf({ equipmentStatus: item.status, badgeKnown: true, canAccess: result.can_access });
   const outcome = { ...result, denial };
   recordVerify(deps, actor, item.makerspaceId, outcome, { equipment_id: item.id });
   denyUnlessAllowed(outcome);
+  renewOnUse(deps, item, userId, certifications);
   return result;
 }
 

@@ -7,6 +7,7 @@ import type { AccessResult } from "../schemas/access";
 import { decide, deniedError, denyUnlessAllowed, recordVerify, visibleEquipment } from "./access";
 import { foldRequirements, requirementsQuery } from "./access-data";
 import { badgeHash } from "./badges";
+import { renewOnUse } from "./use-renewal";
 
 const UNKNOWN_BADGE = "Unknown badge";
 
@@ -32,7 +33,12 @@ export async function verifyAccessByBadge(
     requirementsQuery(db).where(eq(equipment.id, equipmentId)),
     db.select({ badge_id: badges.id, user_id: badges.userId }).from(badges).where(badgeMatch),
     db
-      .select({ skill_id: userSkills.skillId, expires_at: userSkills.expiresAt })
+      .select({
+        skill_id: userSkills.skillId,
+        expires_at: userSkills.expiresAt,
+        id: userSkills.id,
+        last_use_renewal_at: userSkills.lastUseRenewalAt,
+      })
       .from(userSkills)
       .where(
         and(
@@ -70,5 +76,6 @@ export async function verifyAccessByBadge(
     badge_id: badge.badge_id,
   });
   denyUnlessAllowed(outcome);
+  renewOnUse(deps, item, badge.user_id, certs);
   return result;
 }

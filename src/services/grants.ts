@@ -11,7 +11,9 @@ import { type SkillRow, skillPrerequisites, skills, userSkills } from "../db/sch
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/logger";
-import { addDays, iso } from "../lib/time";
+import { iso } from "../lib/time";
+import { assertMayCertify } from "./instructor-rights";
+import { expiryFor, validityOf } from "./validity";
 
 /** How many times a grant is re-planned after losing an insert race to a concurrent grant. */
 export const MAX_GRANT_ATTEMPTS = 3;
@@ -21,11 +23,18 @@ export const ALWAYS = sql`1`;
 
 /**
  * The skill a grant or request names: one of the caller's makerspace (another makerspace's is
- * 404, its existence not leaked) and `active` (else 409 `invalid_state`).
+ * 404, its existence not leaked), then `mayAct` (a 403 comes before any state is revealed), and
+ * `active` (else 409 `invalid_state`).
  */
-export async function grantableSkill(deps: Deps, actor: Principal, skillId: string): Promise<SkillRow> {
+export async function grantableSkill(
+  deps: Deps,
+  actor: Principal,
+  skillId: string,
+  mayAct: (skill: SkillRow) => Promise<void> = async () => {},
+): Promise<SkillRow> {
   const skill = await deps.db.select().from(skills).where(eq(skills.id, skillId)).get();
   if (!skill || !inMakerspace(actor, skill.makerspaceId)) throw new AppError("skill_not_found", "Skill not found");
+  await mayAct(skill);
   if (skill.status !== "active") throw new AppError("invalid_state", `Skill is ${skill.status}, not active`);
   return skill;
 }
@@ -98,11 +107,12 @@ export interface GrantPlan {
 
 /**
  * Plans the upsert on (user_id, skill_id): an insert when the user has no row for the skill
- * (201), else an update of that row (a renewal, 200). Everything is conditional on the grant
- * rules (`grantPreconditions`) and on `callerGuard`, so a caller can tie the grant to another
- * state change in the same batch (an approval). When nothing applied — an insert that lost a race
- * to a concurrent grant, or a rule that stopped holding — callers check the rules again (which
- * then answer 409) and re-plan.
+ * (201), else an update of that row (a renewal, 200). Without an explicit `expires_at` the
+ * skill's validity sets the expiry (`expiryFor`: 409 once a fixed date has passed). Everything
+ * is conditional on the grant rules (`grantPreconditions`) and on `callerGuard`, so a caller can
+ * tie the grant to another state change in the same batch (an approval). When nothing applied —
+ * an insert that lost a race to a concurrent grant, or a rule that stopped holding — callers
+ * check the rules again (which then answer 409) and re-plan.
  */
 export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, callerGuard: SQL): Promise<GrantPlan> {
   const existing = await deps.db
@@ -113,9 +123,7 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
   const at = iso(deps.now);
   const guard = sql`(${callerGuard}) and ${grantPreconditions(skill.id, input.userId, at)}`;
   const certified = input.status === "certified";
-  const expiresAt = certified
-    ? (input.expiresAt ?? iso(addDays(deps.now, deps.config.SKILL_CERTIFICATION_EXPIRY_DAYS)))
-    : null;
+  const expiresAt = certified ? expiryFor(validityOf(skill, deps.config), deps.now, input.expiresAt) : null;
   const userSkillId = existing?.id ?? newId("us");
   const event = newEvent(deps, {
     action: existing ? "skill_renewed" : "skill_granted",
@@ -188,8 +196,9 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
 }
 
 /**
- * One grant attempt's plan, after the rules are checked afresh (409s come from here): callers
- * loop on this, since a plan whose batch did not apply is re-checked and re-planned.
+ * One grant attempt's plan, after the rules are checked afresh (403s and 409s come from here):
+ * callers loop on this, since a plan whose batch did not apply is re-checked and re-planned. The
+ * caller must be an admin or an instructor of the skill certifying someone else.
  */
 export async function checkedGrantPlan(
   deps: Deps,
@@ -198,7 +207,9 @@ export async function checkedGrantPlan(
   input: GrantInput,
   guard: SQL,
 ): Promise<GrantPlan> {
-  const skill = await grantableSkill(deps, actor, skillId);
+  const skill = await grantableSkill(deps, actor, skillId, (row) =>
+    assertMayCertify(deps, actor, row.id, input.userId),
+  );
   await assertPrerequisitesMet(deps, input.userId, skill.id);
   return planGrant(deps, skill, input, guard);
 }

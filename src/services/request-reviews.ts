@@ -10,6 +10,7 @@ import { AppError } from "../lib/errors";
 import { iso } from "../lib/time";
 import type { RequestReview, SkillRequest } from "../schemas/requests";
 import { checkedGrantPlan, MAX_GRANT_ATTEMPTS, syncCertificationCache } from "./grants";
+import { assertMayCertify } from "./instructor-rights";
 import { requestById } from "./requests";
 
 /**
@@ -28,6 +29,7 @@ export async function reviewRequest(
   if (!row || !inMakerspace(actor, row.makerspaceId)) {
     throw new AppError("request_not_found", "Skill request not found");
   }
+  await assertMayCertify(deps, actor, row.skillId, row.userId);
   const notPending = () => new AppError("invalid_state", "Only a pending request can be reviewed");
   if (row.status !== "pending") throw notPending();
   const at = iso(deps.now);

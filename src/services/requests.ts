@@ -1,7 +1,6 @@
 import { and, desc, eq, gt, isNull, or, type SQL } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
-import { assertRowReadable, readerScope } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, insertWhere, isUniqueViolation, runBatch } from "../db/client";
@@ -18,6 +17,8 @@ import {
   planGrant,
   syncCertificationCache,
 } from "./grants";
+import { assertRowReadable, listScope } from "./instructor-rights";
+import { fixedDatePassed, validityOf } from "./validity";
 
 /** `reviewed_by` / `certified_by` of requests approved by SKILL_REQUEST_AUTO_APPROVE. */
 export const AUTO_APPROVER = "system:auto-approve";
@@ -48,13 +49,13 @@ export async function requestById(deps: Deps, id: string): Promise<SkillRequest 
 
 export async function getRequest(deps: Deps, actor: Principal, id: string): Promise<SkillRequest> {
   const row = await requestById(deps, id);
-  const ref = row && { userId: row.user_id, makerspaceId: row.makerspace_id };
-  assertRowReadable(actor, ref, "request_not_found", "Skill request not found");
+  const ref = row && { userId: row.user_id, skillId: row.skill_id, makerspaceId: row.makerspace_id };
+  await assertRowReadable(deps, actor, ref, "request_not_found", "Skill request not found");
   return row as SkillRequest;
 }
 
 export async function listRequests(deps: Deps, actor: Principal, q: RequestListQuery): Promise<SkillRequest[]> {
-  const scope = readerScope(actor, q);
+  const scope = await listScope(deps, actor, q);
   const where: SQL[] = [];
   if (scope.makerspaceId) where.push(eq(skillRequests.makerspaceId, scope.makerspaceId));
   if (scope.userId) where.push(eq(skillRequests.userId, scope.userId));
@@ -165,8 +166,9 @@ export async function createRequest(deps: Deps, actor: Principal, body: RequestC
 
 /**
  * The request is written approved, in the same batch as the grant and only if the grant applied.
- * Returns null when the prerequisites are not met (now, or by the time the batch ran): the
- * request is then filed pending like any other.
+ * Returns null when the prerequisites are not met (now, or by the time the batch ran), or when
+ * the skill's fixed date has passed (only a reviewer's explicit `expires_at` can grant it then):
+ * the request is then filed pending like any other.
  */
 async function autoApprove(
   deps: Deps,
@@ -175,6 +177,7 @@ async function autoApprove(
   userId: string,
   body: RequestCreate,
 ): Promise<SkillRequest | null> {
+  if (fixedDatePassed(validityOf(skill, deps.config), deps.now)) return null;
   const id = newId("req");
   const at = iso(deps.now);
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {

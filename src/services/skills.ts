@@ -12,6 +12,7 @@ import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Skill, SkillCreate, SkillListQuery, SkillUpdate } from "../schemas/skills";
 import { ALWAYS, assertLinksExist, assertNoCycle, closesNoCycle, linkStatements } from "./skill-links";
+import { validityColumns, validityOf } from "./validity";
 
 const prerequisiteIdsSql = sql<string>`(select json_group_array(${skillPrerequisites.prerequisiteId}) from ${skillPrerequisites} where ${skillPrerequisites.skillId} = ${skills.id})`;
 const equipmentIdsSql = sql<string>`(select json_group_array(${skillEquipment.equipmentId}) from ${skillEquipment} where ${skillEquipment.skillId} = ${skills.id})`;
@@ -22,7 +23,7 @@ function parseIds(json: string | null): string[] {
   return json ? (JSON.parse(json) as string[]).sort() : [];
 }
 
-export function toSkill(row: SkillWithLinks): Skill {
+export function toSkill(deps: Pick<Deps, "config">, row: SkillWithLinks): Skill {
   return {
     id: row.id,
     name: row.name,
@@ -33,12 +34,13 @@ export function toSkill(row: SkillWithLinks): Skill {
     makerspace_id: row.makerspaceId,
     prerequisite_ids: parseIds(row.prerequisiteIds),
     equipment_ids: parseIds(row.equipmentIds),
+    validity: validityOf(row, deps.config),
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };
 }
 
-function selectSkills(deps: Deps) {
+export function selectSkills(deps: Deps) {
   return deps.db
     .select({
       id: skills.id,
@@ -48,6 +50,9 @@ function selectSkills(deps: Deps) {
       description: skills.description,
       status: skills.status,
       makerspaceId: skills.makerspaceId,
+      validityMode: skills.validityMode,
+      validityDays: skills.validityDays,
+      validityDate: skills.validityDate,
       createdAt: skills.createdAt,
       updatedAt: skills.updatedAt,
       prerequisiteIds: prerequisiteIdsSql,
@@ -59,7 +64,7 @@ function selectSkills(deps: Deps) {
 /** One skill with its links, in one query; 404 when missing or in another makerspace. */
 export async function getSkill(deps: Deps, actor: Principal, id: string): Promise<Skill> {
   const row = await selectSkills(deps).where(eq(skills.id, id)).get();
-  return toSkill(visibleOr404(actor, row, "skill_not_found", "Skill not found"));
+  return toSkill(deps, visibleOr404(actor, row, "skill_not_found", "Skill not found"));
 }
 
 export async function listSkills(deps: Deps, makerspaceId: string | undefined, q: SkillListQuery): Promise<Skill[]> {
@@ -76,7 +81,7 @@ export async function listSkills(deps: Deps, makerspaceId: string | undefined, q
     .limit(q.limit)
     .offset(q.offset)
     .all();
-  return rows.map(toSkill);
+  return rows.map((row) => toSkill(deps, row));
 }
 
 async function assertNameFree(deps: Deps, makerspaceId: string, name: string, exceptId?: string): Promise<void> {
@@ -121,6 +126,7 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
       level: input.level,
       prerequisite_ids: input.prerequisite_ids ?? [],
       equipment_ids: input.equipment_ids ?? [],
+      validity: input.validity ?? null,
     },
   });
   await runBatch(deps.db, [
@@ -132,6 +138,7 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
       description: input.description ?? null,
       status: input.status ?? "active",
       makerspaceId: input.makerspace_id,
+      ...validityColumns(input.validity),
       createdAt: at,
       updatedAt: at,
     }),
@@ -167,6 +174,7 @@ export async function updateSkill(deps: Deps, actor: Principal, id: string, inpu
     if (input.level !== undefined) changes.level = input.level;
     if (input.description !== undefined) changes.description = input.description;
     if (input.status !== undefined) changes.status = input.status;
+    if (input.validity !== undefined) Object.assign(changes, validityColumns(input.validity));
 
     const changed = Object.keys(input).filter((k) => input[k as keyof SkillUpdate] !== undefined);
     const event = newEvent(deps, {
@@ -174,7 +182,10 @@ export async function updateSkill(deps: Deps, actor: Principal, id: string, inpu
       makerspaceId: ms,
       skillId: id,
       performedBy: actor.sub,
-      metadata: { changed_fields: changed },
+      metadata: {
+        changed_fields: changed,
+        ...(input.validity !== undefined ? { validity: input.validity } : {}),
+      },
     });
     const statements: Statement[] = [
       deps.db
@@ -197,5 +208,5 @@ export async function updateSkill(deps: Deps, actor: Principal, id: string, inpu
       return getSkill(deps, actor, id);
     }
   }
-  throw new Error("skill update did not apply after repeated prerequisite races");
+  throw new AppError("invalid_state", "The skill's prerequisites kept changing concurrently; try again");
 }

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, ne, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
-import { assertRowReadable, inMakerspace, readerScope } from "../auth/guards";
+import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, runBatch } from "../db/client";
@@ -10,6 +10,7 @@ import { AppError } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
 import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } from "../schemas/user-skills";
 import { ALWAYS, checkedGrantPlan, MAX_GRANT_ATTEMPTS, syncCertificationCache } from "./grants";
+import { assertMayCertify, assertRowReadable, listScope } from "./instructor-rights";
 
 /** A certified row whose `expires_at` has passed reads as `expired`, whatever the cron has done. */
 function effectiveStatus(nowIso: string): SQL<UserSkillStatus> {
@@ -47,9 +48,10 @@ export async function getUserSkillById(deps: Deps, id: string): Promise<UserSkil
 
 export async function getUserSkill(deps: Deps, actor: Principal, id: string): Promise<UserSkill> {
   const row = await selectUserSkills(deps).where(eq(userSkills.id, id)).get();
-  assertRowReadable(
+  await assertRowReadable(
+    deps,
     actor,
-    row && { userId: row.user_id, makerspaceId: row.makerspace_id },
+    row && { userId: row.user_id, skillId: row.skill_id, makerspaceId: row.makerspace_id },
     "user_skill_not_found",
     "User skill not found",
   );
@@ -57,7 +59,7 @@ export async function getUserSkill(deps: Deps, actor: Principal, id: string): Pr
 }
 
 export async function listUserSkills(deps: Deps, actor: Principal, q: UserSkillListQuery): Promise<UserSkill[]> {
-  const scope = readerScope(actor, q);
+  const scope = await listScope(deps, actor, q);
   const nowIso = iso(deps.now);
   const where: SQL[] = [];
   if (scope.makerspaceId) where.push(eq(userSkills.makerspaceId, scope.makerspaceId));
@@ -96,6 +98,7 @@ export async function revokeUserSkill(
   if (!row || !inMakerspace(actor, row.makerspaceId)) {
     throw new AppError("user_skill_not_found", "User skill not found");
   }
+  await assertMayCertify(deps, actor, row.skillId, row.userId);
   const alreadyRevoked = () => new AppError("invalid_state", "User skill is already revoked");
   if (row.status === "revoked") throw alreadyRevoked();
   const event = newEvent(deps, {

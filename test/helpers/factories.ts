@@ -18,6 +18,7 @@ export interface SkillFixture {
   category: string;
   prerequisite_ids: string[];
   equipment_ids: string[];
+  validity: Record<string, unknown>;
 }
 
 /** Creates a skill through the API as an admin of its makerspace. */
@@ -31,6 +32,7 @@ export async function makeSkill(
     equipment_ids: string[];
     status: string;
     description: string;
+    validity: Record<string, unknown> | null;
   }> = {},
 ): Promise<SkillFixture> {
   const makerspace = fields.makerspace_id ?? "ms-1";

@@ -39,6 +39,7 @@ describe("POST /api/v1/skills/", () => {
       makerspace_id: "ms-1",
       prerequisite_ids: [],
       equipment_ids: [],
+      validity: { mode: "duration", days: 365 },
       created_at: expect.stringMatching(ISO_MS),
       updated_at: expect.stringMatching(ISO_MS),
     });

@@ -61,12 +61,13 @@ async function listMaintenance(): Promise<Set<string>> {
 
 /** Everything the member view shows, fetched at once. */
 export async function loadMember(userId: string) {
-  const [certs, access, pending, maintenance, requirements] = await Promise.all([
+  const [certs, access, pending, maintenance, requirements, instructs] = await Promise.all([
     send(() => api().skills["user-skills"].$get({ query: { user_id: userId, limit: String(PAGE) } })),
     send(() => api().skills.access.equipment.$get({ query: { user_id: userId, consistency: "strong" } })),
     send(() => api().skills.requests.$get({ query: { user_id: userId, status: "pending", limit: String(PAGE) } })),
     listMaintenance(),
     send(() => api().skills["equipment-requirements"].$get({ query: {} })),
+    send(() => api().instructors.$get({ query: { user_id: userId, limit: String(PAGE) } })),
   ]);
   const skillIds = new Map<string, string>();
   for (const item of requirements) for (const s of item.required_skills) skillIds.set(s.skill_name, s.skill_id);
@@ -78,6 +79,8 @@ export async function loadMember(userId: string) {
     pending: new Set(pending.map((r) => r.skill_id)),
     maintenance,
     skillIds,
+    /** Names of the skills the member instructs, in name order. */
+    instructs: instructs.map((i) => i.skill_name),
   };
 }
 

@@ -137,14 +137,21 @@ function renderEquipment(member: Member): HTMLElement {
   return wrap;
 }
 
+/** "Instructor for: …" when the member certifies others in some skills, else nothing. */
+function renderInstructs(member: Member): HTMLElement[] {
+  if (member.instructs.length === 0) return [];
+  return [el("p", "instructor", `Instructor for: ${member.instructs.join(", ")}`)];
+}
+
 /**
- * The member view: certifications, then a tile per item. Tiles carry `data-equipment-id` and
- * `data-access` (`yes` | `no` | `maintenance`) for the browser tests.
+ * The member view: the skills the member instructs, its certifications, then a tile per item.
+ * Tiles carry `data-equipment-id` and `data-access` (`yes` | `no` | `maintenance`) for the
+ * browser tests.
  */
 export function renderMember(member: Member): void {
   ui.memberWho.textContent = `Hello, ${member.userId}`;
   banner(ui.memberError, "");
-  ui.memberBody.replaceChildren(renderCerts(member.certs), renderEquipment(member));
+  ui.memberBody.replaceChildren(...renderInstructs(member), renderCerts(member.certs), renderEquipment(member));
   ui.memberBody.scrollTop = 0;
 }
 
