@@ -12,6 +12,7 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/logger";
 import { addDays, iso } from "../lib/time";
+import { allowlistBumps } from "./allowlist-versions";
 
 /** How many times a grant is re-planned after losing an insert race to a concurrent grant. */
 export const MAX_GRANT_ATTEMPTS = 3;
@@ -152,6 +153,7 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
           .set(changes)
           .where(and(eq(userSkills.id, userSkillId), guard)),
         guardedOutboxStatement(deps.db, event, guard),
+        ...allowlistBumps(deps, { skillIds: [skill.id] }, guard),
       ],
       applied: guard,
       event,
@@ -181,7 +183,11 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
   return {
     userSkillId,
     created: true,
-    statements: [insert, guardedOutboxStatement(deps.db, event, applied)],
+    statements: [
+      insert,
+      guardedOutboxStatement(deps.db, event, applied),
+      ...allowlistBumps(deps, { skillIds: [skill.id] }, applied),
+    ],
     applied,
     event,
   };
