@@ -56,6 +56,8 @@ export const ConfigSchema = z.object({
   SKILL_CERTIFICATION_EXPIRY_DAYS: positiveInt.default(365),
   SKILL_REQUEST_AUTO_APPROVE: bool.default(false),
   SKILL_AUDIT_RETENTION_DAYS: positiveInt.default(1825),
+  /** How long `access_granted` / `access_denied` stay in D1; the R2 archive keeps them after. */
+  ACCESS_EVENT_RETENTION_DAYS: positiveInt.default(90),
   EQUIPMENT_SKILL_ENFORCEMENT: bool.default(true),
   EQUIPMENT_EMERGENCY_OVERRIDE: bool.default(false),
   JWT_SECRET_KEY: z.string().min(16, "must be at least 16 characters"),

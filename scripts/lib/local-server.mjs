@@ -46,13 +46,21 @@ export async function applyMigrations(db, dir = "migrations") {
 /**
  * Starts the Worker on 127.0.0.1:port with local D1/KV/Queues persisted under `persistDir`
  * (shared with `wrangler dev` when it is `.wrangler/state`). Returns { url, mf, stop }.
+ * `handleStructuredLogs` receives the Worker's console lines instead of the terminal (the bench
+ * keeps the routine ones quiet).
  *
  * Nothing answers on `port` before the migrations are applied: Miniflare first runs the Worker on
  * a random loopback port that no client knows, the migrations are applied through it, and only
  * then is the runtime moved to `port`. (Listening first, as `mf.ready` does, let a client that
  * started on the first `/health` answer meet "no such table".)
  */
-export async function startLocalServer({ port = 8787, persistDir = ".wrangler/state", vars = {}, build = true } = {}) {
+export async function startLocalServer({
+  port = 8787,
+  persistDir = ".wrangler/state",
+  vars = {},
+  build = true,
+  handleStructuredLogs,
+} = {}) {
   await ensureDevVars();
   const scriptPath = build ? buildWorker() : join("dist", "index.js");
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
@@ -67,6 +75,8 @@ export async function startLocalServer({ port = 8787, persistDir = ".wrangler/st
       cf: false,
       // /cdn-cgi/local/scheduled?cron=… runs the cron handler, as under `wrangler dev`.
       unsafeTriggerHandlers: true,
+      // The Worker's console lines ({ timestamp, level, message }); Miniflare prints them by default.
+      ...(handleStructuredLogs ? { handleStructuredLogs } : {}),
       workers: [
         {
           ...options,

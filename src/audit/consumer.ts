@@ -4,6 +4,7 @@ import { valuesOf } from "../db/client";
 import { auditDeadLetters, auditOutbox } from "../db/schema";
 import { buildDeps } from "../deps";
 import { errorText } from "../lib/logger";
+import { archiveAccessEvents } from "./archive";
 import { type AuditEvent, AuditEventSchema } from "./events";
 import { writeAuditEvents } from "./writer";
 
@@ -19,10 +20,15 @@ export interface ConsumeSummary {
   written: number;
   malformed: number;
   retried: number;
+  /** Access events written to the R2 archive, and the objects they went into. */
+  archived: number;
+  archiveObjects: number;
 }
 
 /**
- * The audit queue's consumer. The valid events of a batch are written in ONE D1 batch, together
+ * The audit queue's consumer. Access events are first archived to R2 (src/audit/archive.ts: one
+ * object per makerspace and day, named by its events' ids, so a redelivered batch rewrites the same
+ * objects). The valid events of a batch are then written in ONE D1 batch, together
  * with the deletion of their outbox rows (and of any dead letter of the same event: it did get
  * written); the insert ignores ids already written, so a redelivered or relayed event leaves one
  * row. Outcomes are per message:
@@ -52,11 +58,22 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
     });
     msg.ack();
   }
-  if (valid.length === 0) return { written: 0, malformed, retried: 0 };
+  if (valid.length === 0) return { written: 0, malformed, retried: 0, archived: 0, archiveObjects: 0 };
 
   // The same event may arrive twice in one batch (a relay racing the first send).
   const events = [...new Map(valid.map((v) => [v.event.id, v.event])).values()];
-  const { written, failed } = await writeAuditEvents(deps, events, (ids) => [
+  // Access events go to the R2 archive first: one that is in D1 is always in the archive too, so
+  // D1 may drop it after ACCESS_EVENT_RETENTION_DAYS. One whose object R2 refused is retried.
+  const archive = await archiveAccessEvents(deps.env.AUDIT_ARCHIVE, events);
+  if (archive.failed.size > 0) {
+    deps.logger.error("access events not archived; retrying them", {
+      queue: batch.queue,
+      event_ids: [...archive.failed.keys()].slice(0, 20),
+      error: errorText(archive.failed.values().next().value),
+    });
+  }
+  const writable = events.filter((e) => !archive.failed.has(e.id));
+  const { written, failed } = await writeAuditEvents(deps, writable, (ids) => [
     deps.db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
     deps.db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
   ]);
@@ -79,7 +96,13 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
       error: errorText(failed.values().next().value),
     });
   }
-  return { written: written.size, malformed, retried };
+  return {
+    written: written.size,
+    malformed,
+    retried,
+    archived: archive.archived.size,
+    archiveObjects: archive.objects,
+  };
 }
 
 /**

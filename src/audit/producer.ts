@@ -3,6 +3,7 @@ import type { Deps } from "../context";
 import { chunk, type Db, insertWhere, type Statement } from "../db/client";
 import { auditOutbox } from "../db/schema";
 import { errorText } from "../lib/logger";
+import { archiveAccessEvents } from "./archive";
 import type { AuditEvent } from "./events";
 import { writeAuditEvents } from "./writer";
 
@@ -98,6 +99,15 @@ async function deliverDirect(deps: Deps, pending: Pending[]): Promise<void> {
     return;
   } catch (err) {
     deps.logger.warn("audit send failed; writing directly", { events: events.length, error: errorText(err) });
+  }
+  // Archived first, as the consumer does; should R2 refuse too, D1 still gets them (logged: the
+  // archive will lack them once D1's retention drops them).
+  const archive = await archiveAccessEvents(deps.env.AUDIT_ARCHIVE, events);
+  if (archive.failed.size > 0) {
+    deps.logger.error("access events written to D1 without their archive copy", {
+      event_ids: [...archive.failed.keys()].slice(0, 20),
+      error: errorText(archive.failed.values().next().value),
+    });
   }
   const { failed } = await writeAuditEvents(deps, events);
   if (failed.size === 0) return;

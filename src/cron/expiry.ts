@@ -1,151 +1,85 @@
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
-import { type AuditEvent, newEvent } from "../audit/events";
-import { publishCommitted } from "../audit/producer";
-import { forgetCachedCertifications } from "../cache/user-skills";
+import { type SQL, sql } from "drizzle-orm";
 import type { Deps } from "../context";
-import { chunk, runBatch, type Statement } from "../db/client";
-import { auditOutbox, userSkills } from "../db/schema";
+import { changesOf, runBatch } from "../db/client";
+import { equipment, skillAuditLogs, skillEquipment, userSkills } from "../db/schema";
 import { iso } from "../lib/time";
 
 /** Recorded as `performed_by` of events no person caused. */
 export const SYSTEM_ACTOR = "system";
 
 export interface ExpiryOptions {
+  /** Rows per chunk: one D1 batch of three set-based statements. */
   batchSize?: number;
-  /**
-   * Pages per run. Every expired row may cost a KV delete, and Workers allow 1,000 KV operations
-   * per invocation: 4 × 200 stays under it. A larger backlog finishes over the next runs.
-   */
+  /** Chunks per run: 100 × 5,000 = 500,000 rows in 300 D1 queries (Workers allow 1,000). */
   maxBatches?: number;
-  /** Stop starting new pages after this long (wall time), well inside the cron's limits. */
+  /** Stop starting new chunks after this long (wall time), well inside the cron's 15 minutes. */
   budgetMs?: number;
 }
 
 export interface ExpirySummary {
   expired: number;
   batches: number;
-  users: number;
-  /**
-   * KV entries not dropped (written within the last second, or KV refused): harmless, since
-   * readers judge `expires_at` themselves.
-   */
-  cacheEntriesKept: number;
-  /** True when the run stopped on its budget with overdue rows possibly left. */
+  /** True when the run stopped on its budget with overdue rows possibly left (the next run goes on). */
   more: boolean;
 }
 
-/** 3 bound values per row plus 2 must stay within D1's 100 parameters per statement. */
-const ROWS_PER_STATEMENT = 30;
-
-type Candidate = Pick<typeof userSkills.$inferSelect, "id" | "userId" | "skillId" | "makerspaceId" | "expiresAt">;
+/** A random UUID (v4 layout) per row, made by SQLite, for event ids written by set-based statements. */
+export const SQL_UUID = sql.raw(
+  `lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2)
+   || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2)
+   || '-' || lower(hex(randomblob(6)))`,
+);
 
 /**
  * Certified rows whose `expires_at` has passed become `expired`, each with one `skill_expired`
- * event, and their users' KV entries are dropped.
+ * audit row, and the allow-list versions of the items linked to their skills are bumped — all in
+ * SQL, a chunk at a time, with no per-row round trip and no KV operation (readers judge
+ * `expires_at` themselves, and KV entries age out), so one hourly run keeps up with hundreds of
+ * thousands of rows within Workers' 1,000 D1 queries per invocation.
  *
- * Safe to run twice at once: per chunk, the batch first inserts the outbox rows with an
- * `INSERT … SELECT` that joins the candidates to `user_skills` under the same condition as the
- * following `UPDATE` (still certified, still overdue), then runs that UPDATE. The batch is
- * atomic, so a row already flipped by a concurrent run yields neither an event nor a change —
- * and a row flipped here always has its event committed with it.
+ * One chunk is one D1 batch (atomic, and D1 runs batches one at a time) of three statements over
+ * the same chunk — the oldest `batchSize` overdue certified rows, a deterministic read of rows
+ * the first two statements do not touch: insert their audit rows, bump their items' versions,
+ * flip them. The audit rows go straight into `skill_audit_logs` rather than through the outbox
+ * and the queue: the cron is not a request path, and writing them with the change they record is
+ * the outbox's guarantee without 100,000 queue messages. Two runs at once cannot double an event:
+ * the second batch no longer finds the rows the first flipped.
  */
 export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {}): Promise<ExpirySummary> {
-  const { batchSize = 200, maxBatches = 4, budgetMs = 20_000 } = opts;
+  const { batchSize = 5000, maxBatches = 100, budgetMs = 600_000 } = opts;
   const at = iso(deps.now);
   const started = Date.now();
-  const forgotten = new Set<string>();
-  const summary: ExpirySummary = { expired: 0, batches: 0, users: 0, cacheEntriesKept: 0, more: false };
+  const summary: ExpirySummary = { expired: 0, batches: 0, more: false };
+  const chunk = sql`(select ${userSkills.id} from ${userSkills}
+    where ${userSkills.status} = 'certified' and ${userSkills.expiresAt} <= ${at}
+    order by ${userSkills.expiresAt} limit ${batchSize})`;
 
   while (summary.batches < maxBatches && Date.now() - started < budgetMs) {
-    const candidates = await deps.db
-      .select({
-        id: userSkills.id,
-        userId: userSkills.userId,
-        skillId: userSkills.skillId,
-        makerspaceId: userSkills.makerspaceId,
-        expiresAt: userSkills.expiresAt,
-      })
-      .from(userSkills)
-      .where(and(eq(userSkills.status, "certified"), lte(userSkills.expiresAt, at)))
-      .orderBy(asc(userSkills.expiresAt), asc(userSkills.id))
-      .limit(batchSize)
-      .all();
-    if (candidates.length === 0) return summary;
+    const results = await runBatch(deps.db, [
+      expiredEventRows(deps, chunk, at),
+      deps.db
+        .update(equipment)
+        .set({ allowlistVersion: sql`${equipment.allowlistVersion} + 1` })
+        .where(
+          sql`${equipment.id} in (select ${skillEquipment.equipmentId} from ${skillEquipment}
+            where ${skillEquipment.skillId} in (select ${userSkills.skillId} from ${userSkills} where ${userSkills.id} in ${chunk}))`,
+        ),
+      deps.db.update(userSkills).set({ status: "expired", updatedAt: at }).where(sql`${userSkills.id} in ${chunk}`),
+    ]);
+    const expired = changesOf(results[2]);
     summary.batches += 1;
-
-    const eventFor = new Map(candidates.map((c) => [c.id, expiredEvent(deps, c)]));
-    const statements: Statement[] = [];
-    for (const part of chunk(candidates, ROWS_PER_STATEMENT)) {
-      statements.push(conditionalOutboxInsert(deps, at, part, eventFor));
-      statements.push(
-        deps.db
-          .update(userSkills)
-          .set({ status: "expired", updatedAt: at })
-          .where(
-            and(
-              inArray(
-                userSkills.id,
-                part.map((c) => c.id),
-              ),
-              eq(userSkills.status, "certified"),
-              lte(userSkills.expiresAt, at),
-            ),
-          )
-          .returning({ id: userSkills.id, userId: userSkills.userId }),
-      );
-    }
-    const results = await runBatch(deps.db, statements);
-    const changed = results.filter((_, i) => i % 2 === 1).flat() as { id: string; userId: string }[];
-
-    const events = changed.map((r) => eventFor.get(r.id)).filter((e): e is AuditEvent => e !== undefined);
-    publishCommitted(deps, events);
-    const users = changed.map((r) => r.userId).filter((u) => !forgotten.has(u));
-    summary.cacheEntriesKept += await forgetCachedCertifications(deps, users);
-    for (const u of users) forgotten.add(u);
-    summary.expired += changed.length;
-    summary.users = forgotten.size;
-    if (candidates.length < batchSize) return summary;
+    summary.expired += expired;
+    if (expired < batchSize) return summary;
   }
   return { ...summary, more: true };
 }
 
-function expiredEvent(deps: Deps, c: Candidate): AuditEvent {
-  return newEvent(deps, {
-    action: "skill_expired",
-    makerspaceId: c.makerspaceId,
-    userId: c.userId,
-    skillId: c.skillId,
-    performedBy: SYSTEM_ACTOR,
-    reason: "Certification expired",
-    metadata: { user_skill_id: c.id, expires_at: c.expiresAt },
-  });
-}
-
-/** The outbox rows of those candidates that are still certified and overdue when the batch runs. */
-function conditionalOutboxInsert(
-  deps: Deps,
-  at: string,
-  part: Candidate[],
-  eventFor: Map<string, AuditEvent>,
-): Statement {
-  const rows = sql.join(
-    part.map((c) => {
-      const event = eventFor.get(c.id) as AuditEvent;
-      return sql`(${event.id}, ${c.id}, ${JSON.stringify(event)})`;
-    }),
-    sql`, `,
-  );
-  const v = sql.raw("v");
-  return deps.db.insert(auditOutbox).select(
-    deps.db
-      .select({
-        id: sql<string>`${v}.column1`.as("id"),
-        payload: sql<string>`${v}.column3`.as("payload"),
-        createdAt: sql<string>`${at}`.as("created_at"),
-        attempts: sql<number>`0`.as("attempts"),
-      })
-      .from(sql`(values ${rows}) as ${v}`)
-      .innerJoin(userSkills, sql`${userSkills.id} = ${v}.column2`)
-      .where(and(eq(userSkills.status, "certified"), lte(userSkills.expiresAt, at))),
+/** `insert … select`: one `skill_expired` row per certification of the chunk. */
+function expiredEventRows(deps: Deps, chunk: SQL, at: string) {
+  return deps.db.insert(skillAuditLogs).select(
+    sql`select 'evt_' || ${SQL_UUID}, 'skill_expired', ${userSkills.userId}, ${userSkills.skillId},
+      ${userSkills.makerspaceId}, ${SYSTEM_ACTOR}, 'Certification expired',
+      json_object('user_skill_id', ${userSkills.id}, 'expires_at', ${userSkills.expiresAt}), ${at}
+      from ${userSkills} where ${userSkills.id} in ${chunk}`,
   );
 }

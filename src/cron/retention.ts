@@ -1,38 +1,75 @@
-import { asc, inArray, lt } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Deps } from "../context";
+import { changesOf } from "../db/client";
 import { skillAuditLogs } from "../db/schema";
-import { addDays, iso } from "../lib/time";
+import { addDays, iso, startOfUtcDay } from "../lib/time";
 
 export interface RetentionOptions {
+  /** Rows per DELETE statement. */
   batchSize?: number;
-  maxBatches?: number;
+  /** Statements per run: 400 × 10,000 = 4,000,000 rows in 400 D1 queries (Workers allow 1,000). */
+  maxStatements?: number;
+  /** Stop starting new statements after this long (wall time), well inside the cron's 15 minutes. */
+  budgetMs?: number;
 }
 
 export interface RetentionSummary {
+  /** Rows deleted in all. */
   deleted: number;
+  /** Of which `access_granted` / `access_denied` (the R2 archive keeps them). */
+  accessDeleted: number;
+  /** Change events are deleted before this instant… */
   cutoff: string;
+  /** …access events before this one (a UTC midnight). */
+  accessCutoff: string;
   /** True when the run stopped on its budget with old rows possibly left (the next run goes on). */
   more: boolean;
 }
 
+/** Written out as the partial index's own condition, so SQLite uses that index. */
+export const ACCESS_ACTIONS_SQL = sql.raw("action in ('access_granted', 'access_denied')");
+
 /**
- * Deletes audit rows older than `SKILL_AUDIT_RETENTION_DAYS`, oldest first, a bounded number per
- * statement so no single D1 query runs long or locks the table for other writers.
+ * Where D1's access events start: midnight UTC, ACCESS_EVENT_RETENTION_DAYS before `now`.
+ * Retention deletes whole days, so D1 holds every access event from this day on, and the export
+ * reads the archive for the days before it (src/services/audit-export.ts).
+ */
+export function accessRetentionCutoff(deps: Pick<Deps, "now" | "config">): Date {
+  return startOfUtcDay(addDays(deps.now, -deps.config.ACCESS_EVENT_RETENTION_DAYS));
+}
+
+/**
+ * Deletes access events older than `accessRetentionCutoff` (they live on in the R2 archive) and
+ * every other audit row older than SKILL_AUDIT_RETENTION_DAYS, oldest first, `batchSize` rows per
+ * statement: each statement is one short write (D1 runs one query at a time, so other writers wait
+ * for it), found through an index on `created_at` (a partial one for access events, so five years
+ * of change events are never stepped over), deleted by rowid. A run that stops on its budget leaves
+ * the newest of the old rows, and the next run starts from the oldest again.
  */
 export async function purgeOldAuditLogs(deps: Deps, opts: RetentionOptions = {}): Promise<RetentionSummary> {
-  const { batchSize = 1000, maxBatches = 50 } = opts;
+  const { batchSize = 10_000, maxStatements = 400, budgetMs = 600_000 } = opts;
   const cutoff = iso(addDays(deps.now, -deps.config.SKILL_AUDIT_RETENTION_DAYS));
-  let deleted = 0;
-  for (let i = 0; i < maxBatches; i += 1) {
-    const oldest = deps.db
-      .select({ id: skillAuditLogs.id })
-      .from(skillAuditLogs)
-      .where(lt(skillAuditLogs.createdAt, cutoff))
-      .orderBy(asc(skillAuditLogs.createdAt))
-      .limit(batchSize);
-    const result = await deps.db.delete(skillAuditLogs).where(inArray(skillAuditLogs.id, oldest)).run();
-    deleted += result.meta.changes;
-    if (result.meta.changes < batchSize) return { deleted, cutoff, more: false };
+  const accessCutoff = iso(accessRetentionCutoff(deps));
+  const started = Date.now();
+  const summary: RetentionSummary = { deleted: 0, accessDeleted: 0, cutoff, accessCutoff, more: false };
+  const phases = [
+    { access: true, where: sql`${ACCESS_ACTIONS_SQL} and ${skillAuditLogs.createdAt} < ${accessCutoff}` },
+    { access: false, where: sql`${skillAuditLogs.createdAt} < ${cutoff} and not ${ACCESS_ACTIONS_SQL}` },
+  ];
+  let statements = 0;
+  for (const phase of phases) {
+    for (;;) {
+      if (statements >= maxStatements || Date.now() - started >= budgetMs) return { ...summary, more: true };
+      statements += 1;
+      const result = await deps.db.run(
+        sql`delete from ${skillAuditLogs} where rowid in
+          (select rowid from ${skillAuditLogs} where ${phase.where} limit ${batchSize})`,
+      );
+      const deleted = changesOf(result);
+      summary.deleted += deleted;
+      if (phase.access) summary.accessDeleted += deleted;
+      if (deleted < batchSize) break;
+    }
   }
-  return { deleted, cutoff, more: true };
+  return summary;
 }

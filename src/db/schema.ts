@@ -50,6 +50,12 @@ export const equipment = sqliteTable(
     status: text("status", { enum: ["available", "maintenance", "retired"] })
       .notNull()
       .default("available"),
+    /**
+     * The offline allow-list's version counter: bumped in the same batch as every change that may
+     * alter the item's list (`allowlistBumps`), so a heartbeat reads versions instead of
+     * recomputing lists. A new item starts at 0, so every item has one.
+     */
+    allowlistVersion: integer("allowlist_version").notNull().default(0),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -182,6 +188,9 @@ export const skillAuditLogs = sqliteTable(
     // action in a makerspace, each read newest first without a sort.
     index("idx_skill_audit_logs_user_date").on(t.userId, t.createdAt, t.id),
     index("idx_skill_audit_logs_makerspace_action_date").on(t.makerspaceId, t.action, t.createdAt, t.id),
+    // Retention deletes access events after ACCESS_EVENT_RETENTION_DAYS, years before the other
+    // events: this index reaches them without stepping over the older change events.
+    index("idx_skill_audit_logs_access_date").on(t.createdAt).where(sql`action in ('access_granted', 'access_denied')`),
   ],
 );
 

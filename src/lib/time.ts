@@ -18,3 +18,8 @@ export function addSeconds(date: Date, seconds: number): Date {
 export function isUnexpired(expiresAt: string | null, nowIso: string): boolean {
   return expiresAt === null || expiresAt > nowIso;
 }
+
+/** Midnight UTC of the day `date` falls on. */
+export function startOfUtcDay(date: Date): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+}

@@ -64,3 +64,21 @@ export const AuditLogPageSchema = z
   })
   .openapi("AuditLogPage");
 export type AuditLogPage = z.infer<typeof AuditLogPageSchema>;
+
+export const AuditExportQuerySchema = z
+  .strictObject({
+    makerspace_id: MakerspaceIdSchema.optional().openapi({
+      description: "Required from `super_admin`: the makerspace to export (others export their own).",
+    }),
+    since: TimestampSchema.optional().openapi({ description: "Inclusive lower bound on `created_at`" }),
+    until: TimestampSchema.optional().openapi({
+      description: "Inclusive upper bound on `created_at`. Must not be before `since` (422 naming `until`).",
+    }),
+    action: z.enum(AUDIT_ACTIONS).optional(),
+    user_id: UserIdSchema.optional(),
+  })
+  .refine((q) => !q.since || !q.until || q.since <= q.until, {
+    message: "must not be before since",
+    path: ["until"],
+  });
+export type AuditExportQuery = z.infer<typeof AuditExportQuerySchema>;

@@ -3,14 +3,16 @@ import { type AllowlistContent, allowlistContent, type BadgeHashRow, type Certif
 import { publicSigningJwk, signAllowlistPayload } from "../auth/allowlist-key";
 import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
+import { readCachedAllowlist, rememberAllowlist } from "../cache/allowlists";
 import type { EquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
-import { type Db, type Statement, valuesOf } from "../db/client";
+import { type Db, runBatch, type Statement } from "../db/client";
 import { badges, equipment, skillEquipment, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { addSeconds, iso } from "../lib/time";
 import type { Allowlist, SignedAllowlist } from "../schemas/allowlists";
 import { foldRequirements, requirementsQuery } from "./access-data";
+import { servedVersion, storedVersionsQuery } from "./allowlist-versions";
 
 /**
  * The three reads behind one or more allow-lists, for a set of equipment given as a SQL row
@@ -84,10 +86,22 @@ export function matchesEtag(header: string | undefined, version: string): boolea
 
 export type AllowlistResult = { notModified: true; version: string } | { notModified: false; body: SignedAllowlist };
 
+/** The item an allow-list is asked for, with its stored version (one point read). */
+function allowlistItemQuery(deps: Pick<Deps, "db">, equipmentId: string) {
+  return deps.db
+    .select({ id: equipment.id, makerspaceId: equipment.makerspaceId, counter: equipment.allowlistVersion })
+    .from(equipment)
+    .where(eq(equipment.id, equipmentId));
+}
+
 /**
- * GET …/allowlist: one D1 round trip; 304 when the caller already holds this version. The
- * signing key is checked first, so a missing key is a 500 `config_error` even for callers that
- * would get a 304. The route's `device-equipment` scope has already held a device to its items.
+ * GET …/allowlist. The version is the item's stored counter (`servedVersion`): read it (one
+ * point query), answer 304 when the caller holds it, else serve the list signed for this version
+ * from KV while more than half its TTL remains (built and signed once per version, not per
+ * request). Only a miss reads the members (one D1 batch, whatever their number) and signs; the
+ * counter is read again in that batch, so the list is filed under the version it was built at.
+ * The signing key is checked first, so a missing key is a 500 `config_error` even for callers
+ * that would get a 304. The route's `device-equipment` scope has already held a device to its items.
  */
 export async function getAllowlist(
   deps: Deps,
@@ -95,33 +109,40 @@ export async function getAllowlist(
   equipmentId: string,
   ifNoneMatch: string | undefined,
 ): Promise<AllowlistResult> {
-  await publicSigningJwk(deps.config);
-  const reads = await runReads(deps, [], sql`(${equipmentId})`);
-  const item = reads.items[0];
-  if (!item || !inMakerspace(actor, item.makerspaceId)) {
+  const { x } = await publicSigningJwk(deps.config);
+  const found = await allowlistItemQuery(deps, equipmentId).get();
+  if (!found || !inMakerspace(actor, found.makerspaceId)) {
     throw new AppError("equipment_not_found", "Equipment not found");
   }
+  const version = servedVersion(found.counter, deps.config);
+  if (matchesEtag(ifNoneMatch, version)) return { notModified: true, version };
+  const cached = await readCachedAllowlist(deps, equipmentId, version, x);
+  if (cached) return { notModified: false, body: cached };
+
+  const reads = await runReads(deps, [allowlistItemQuery(deps, equipmentId)], sql`(${equipmentId})`);
+  const item = reads.items[0];
+  const current = (reads.extra[0] as { counter: number }[])[0];
+  if (!item || !current) throw new AppError("equipment_not_found", "Equipment not found");
   const content = await contentOf(deps, item, reads);
-  if (matchesEtag(ifNoneMatch, content.version)) return { notModified: true, version: content.version };
   const allowlist: Allowlist = {
     equipment_id: item.id,
     makerspace_id: item.makerspaceId,
-    version: content.version,
+    version: servedVersion(current.counter, deps.config),
     generated_at: iso(deps.now),
     valid_until: iso(addSeconds(deps.now, deps.config.ALLOWLIST_TTL_SECONDS)),
     open: content.open,
     entries: content.entries,
   };
-  return { notModified: false, body: { jws: await signAllowlistPayload(deps.config, allowlist), allowlist } };
+  const body = { jws: await signAllowlistPayload(deps.config, allowlist), allowlist };
+  rememberAllowlist(deps, body, x);
+  return { notModified: false, body };
 }
 
-/** The most items a heartbeat reports for a device not limited to some equipment. */
-export const HEARTBEAT_MAX_EQUIPMENT = 100;
-
 /**
- * The current allow-list version of each item in `equipmentIds` (every item of the makerspace,
- * by id, up to HEARTBEAT_MAX_EQUIPMENT, when empty), read in the same batch as `extra` (the
- * heartbeat's own write), so a heartbeat is one D1 round trip.
+ * The current allow-list version of each item in `equipmentIds` (every item of the makerspace
+ * when empty), read in the same batch as `extra` (the heartbeat's own write): one D1 round trip
+ * and one indexed read of stored counters, whatever the number of items, members and
+ * certifications.
  */
 export async function allowlistVersions(
   deps: Deps,
@@ -129,15 +150,9 @@ export async function allowlistVersions(
   equipmentIds: string[],
   extra: Statement[],
 ): Promise<{ versions: Record<string, string>; extra: unknown[] }> {
-  const set =
-    equipmentIds.length > 0
-      ? valuesOf(equipmentIds)
-      : sql`(select ${equipment.id} from ${equipment} where ${equipment.makerspaceId} = ${makerspaceId} order by ${equipment.id} limit ${HEARTBEAT_MAX_EQUIPMENT})`;
-  const reads = await runReads(deps, extra, set);
+  const results = await runBatch(deps.db, [...extra, storedVersionsQuery(deps, makerspaceId, equipmentIds)]);
+  const rows = results[extra.length] as { id: string; version: number }[];
   const versions: Record<string, string> = {};
-  for (const item of reads.items) {
-    if (item.makerspaceId !== makerspaceId) continue;
-    versions[item.id] = (await contentOf(deps, item, reads)).version;
-  }
-  return { versions, extra: reads.extra };
+  for (const row of rows) versions[row.id] = servedVersion(row.version, deps.config);
+  return { versions, extra: results.slice(0, extra.length) };
 }

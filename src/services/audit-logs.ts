@@ -42,7 +42,7 @@ export function decodeCursor(cursor: string): Position {
   throw validationError([{ path: "cursor", message: "is not a valid cursor" }]);
 }
 
-function toAuditLog(row: AuditLogRow): AuditLog {
+export function toAuditLog(row: AuditLogRow): AuditLog {
   return {
     id: row.id,
     action: row.action as AuditAction,

@@ -11,6 +11,7 @@ import { sha256Hex } from "../lib/hash";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Badge, BadgeCreate, BadgeListQuery, BadgeResolve } from "../schemas/badges";
+import { allowlistBumps } from "./allowlist-versions";
 
 /** SHA-256 (hex) of a normalised UID (`normaliseBadgeUid`): the only form of a UID the service keeps. */
 export const badgeHash = (normalisedUid: string): Promise<string> => sha256Hex(normalisedUid);
@@ -46,11 +47,13 @@ export async function registerBadge(deps: Deps, actor: Principal, input: BadgeCr
     performedBy: actor.sub,
     metadata: { badge_id: row.id, uid_last4: row.uidLast4 },
   });
-  await runBatch(deps.db, [deps.db.insert(badges).values(row), ...outboxStatements(deps.db, [event])]).catch(
-    (err: unknown) => {
-      throw isUniqueViolation(err) ? conflict() : err;
-    },
-  );
+  await runBatch(deps.db, [
+    deps.db.insert(badges).values(row),
+    ...allowlistBumps(deps, { userId: row.userId, makerspaceId: row.makerspaceId }),
+    ...outboxStatements(deps.db, [event]),
+  ]).catch((err: unknown) => {
+    throw isUniqueViolation(err) ? conflict() : err;
+  });
   publishCommitted(deps, [event]);
   return toBadge(row);
 }
@@ -86,11 +89,13 @@ export async function removeBadge(deps: Deps, actor: Principal, id: string): Pro
     performedBy: actor.sub,
     metadata: { badge_id: row.id, uid_last4: row.uidLast4 },
   });
+  const present = sql`exists (select 1 from ${badges} where ${badges.id} = ${id})`;
   const results = await runBatch(deps.db, [
-    guardedOutboxStatement(deps.db, event, sql`exists (select 1 from ${badges} where ${badges.id} = ${id})`),
+    guardedOutboxStatement(deps.db, event, present),
+    ...allowlistBumps(deps, { userId: row.userId, makerspaceId: row.makerspaceId }, present),
     deps.db.delete(badges).where(eq(badges.id, id)),
   ]);
-  if (changesOf(results[1]) !== 1) throw new AppError("badge_not_found", "Badge not found");
+  if (changesOf(results[results.length - 1]) !== 1) throw new AppError("badge_not_found", "Badge not found");
   publishCommitted(deps, [event]);
 }
 

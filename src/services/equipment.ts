@@ -11,10 +11,11 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Equipment, EquipmentCreate, EquipmentListQuery, EquipmentUpdate } from "../schemas/equipment";
+import { allowlistBumps } from "./allowlist-versions";
 
 const requiredSkillIdsSql = sql<string>`(select json_group_array(${skillEquipment.skillId}) from ${skillEquipment} where ${skillEquipment.equipmentId} = ${equipment.id})`;
 
-type EquipmentWithLinks = EquipmentRow & { requiredSkillIds: string };
+type EquipmentWithLinks = Omit<EquipmentRow, "allowlistVersion"> & { requiredSkillIds: string };
 
 function toEquipment(row: EquipmentWithLinks): Equipment {
   return {
@@ -135,6 +136,7 @@ export async function updateEquipment(
   });
   await runBatch(deps.db, [
     deps.db.update(equipment).set(changes).where(eq(equipment.id, id)),
+    ...(input.status !== undefined ? allowlistBumps(deps, { equipmentIds: [id] }) : []),
     ...outboxStatements(deps.db, [event]),
   ]);
   publishCommitted(deps, [event]);

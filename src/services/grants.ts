@@ -11,7 +11,8 @@ import { type SkillRow, skillPrerequisites, skills, userSkills } from "../db/sch
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/logger";
-import { iso } from "../lib/time";
+import { addDays, iso } from "../lib/time";
+import { allowlistBumps } from "./allowlist-versions";
 import { assertMayCertify } from "./instructor-rights";
 import { expiryFor, validityOf } from "./validity";
 
@@ -160,6 +161,7 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
           .set(changes)
           .where(and(eq(userSkills.id, userSkillId), guard)),
         guardedOutboxStatement(deps.db, event, guard),
+        ...allowlistBumps(deps, { skillIds: [skill.id] }, guard),
       ],
       applied: guard,
       event,
@@ -189,7 +191,11 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
   return {
     userSkillId,
     created: true,
-    statements: [insert, guardedOutboxStatement(deps.db, event, applied)],
+    statements: [
+      insert,
+      guardedOutboxStatement(deps.db, event, applied),
+      ...allowlistBumps(deps, { skillIds: [skill.id] }, applied),
+    ],
     applied,
     event,
   };

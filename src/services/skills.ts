@@ -11,6 +11,7 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { Skill, SkillCreate, SkillListQuery, SkillUpdate } from "../schemas/skills";
+import { allowlistBumps } from "./allowlist-versions";
 import { ALWAYS, assertLinksExist, assertNoCycle, closesNoCycle, linkStatements } from "./skill-links";
 import { validityColumns, validityOf } from "./validity";
 
@@ -143,6 +144,7 @@ export async function createSkill(deps: Deps, actor: Principal, input: SkillCrea
       updatedAt: at,
     }),
     ...linkStatements(deps, id, input.prerequisite_ids, input.equipment_ids, ALWAYS),
+    ...allowlistBumps(deps, { equipmentIds: input.equipment_ids }),
     ...outboxStatements(deps.db, [event]),
   ]).catch(conflictOnRace(deps, input.makerspace_id, input.name));
   publishCommitted(deps, [event]);
@@ -197,6 +199,8 @@ export async function updateSkill(deps: Deps, actor: Principal, id: string, inpu
       statements.push(deps.db.delete(skillPrerequisites).where(and(eq(skillPrerequisites.skillId, id), guard)));
     }
     if (input.equipment_ids) {
+      // The items losing the link and those gaining it, before the old links go.
+      statements.push(...allowlistBumps(deps, { skillIds: [id], equipmentIds: input.equipment_ids }, guard));
       statements.push(deps.db.delete(skillEquipment).where(and(eq(skillEquipment.skillId, id), guard)));
     }
     statements.push(...linkStatements(deps, id, input.prerequisite_ids, input.equipment_ids, guard));

@@ -8,6 +8,7 @@ import { changesOf, runBatch, type Statement } from "../db/client";
 import { userSkills } from "../db/schema";
 import { errorText } from "../lib/logger";
 import { addDays, iso } from "../lib/time";
+import { allowlistBumps } from "./allowlist-versions";
 import { syncCertificationCache } from "./grants";
 
 /** `performed_by` of renewals by use. */
@@ -101,6 +102,8 @@ export async function renewByUse(
   const nowIso = iso(deps.now);
   const cutoff = iso(new Date(deps.now.getTime() - USE_RENEWAL_INTERVAL_MS));
   const statements: Statement[] = [];
+  /** Where each renewal's update sits in the batch: its row count says whether it applied. */
+  const updateAt: number[] = [];
   const events = due.map((r) => {
     const expiresAt = iso(addDays(deps.now, r.days));
     const renewable = and(
@@ -124,14 +127,20 @@ export async function renewByUse(
         equipment_id: use.equipmentId,
       },
     });
+    const applies = sql`exists (select 1 from ${userSkills} where ${renewable})`;
     statements.push(
-      guardedOutboxStatement(deps.db, event, sql`exists (select 1 from ${userSkills} where ${renewable})`),
+      guardedOutboxStatement(deps.db, event, applies),
+      // The entry's `expires_at` on every list of an item requiring the skill moves with it.
+      ...allowlistBumps(deps, { skillIds: [r.skillId] }, applies),
+    );
+    updateAt.push(statements.length);
+    statements.push(
       deps.db.update(userSkills).set({ expiresAt, lastUseRenewalAt: nowIso, updatedAt: nowIso }).where(renewable),
     );
     return event;
   });
   const results = await runBatch(deps.db, statements);
-  const renewed = events.filter((_, i) => changesOf(results[2 * i + 1]) === 1);
+  const renewed = events.filter((_, i) => changesOf(results[updateAt[i] ?? -1]) === 1);
   if (renewed.length === 0) return 0;
   await syncCertificationCache(deps, use.userId);
   await sendCommitted(deps, renewed);

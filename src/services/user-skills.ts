@@ -9,6 +9,7 @@ import { skills, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
 import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } from "../schemas/user-skills";
+import { allowlistBumps } from "./allowlist-versions";
 import { ALWAYS, checkedGrantPlan, MAX_GRANT_ATTEMPTS, syncCertificationCache } from "./grants";
 import { assertMayCertify, assertRowReadable, listScope } from "./instructor-rights";
 
@@ -113,12 +114,13 @@ export async function revokeUserSkill(
   const notRevoked = sql`exists (select 1 from user_skills where user_skills.id = ${id} and user_skills.status != 'revoked')`;
   const results = await runBatch(deps.db, [
     guardedOutboxStatement(deps.db, event, notRevoked),
+    ...allowlistBumps(deps, { skillIds: [row.skillId] }, notRevoked),
     deps.db
       .update(userSkills)
       .set({ status: "revoked", updatedAt: iso(deps.now) })
       .where(and(eq(userSkills.id, id), ne(userSkills.status, "revoked"))),
   ]);
-  if (changesOf(results[1]) !== 1) throw alreadyRevoked();
+  if (changesOf(results[results.length - 1]) !== 1) throw alreadyRevoked();
   await syncCertificationCache(deps, row.userId);
   publishCommitted(deps, [event]);
   return getUserSkillById(deps, id);

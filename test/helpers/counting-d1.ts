@@ -5,6 +5,8 @@ export interface D1Counter {
   roundTrips: number;
   batches: number;
   statements: number;
+  /** Every SQL statement D1 runs, inside a batch or not (Workers allow 1,000 per invocation). */
+  queries: number;
   reset(): void;
 }
 
@@ -17,10 +19,12 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
     roundTrips: 0,
     batches: 0,
     statements: 0,
+    queries: 0,
     reset() {
       this.roundTrips = 0;
       this.batches = 0;
       this.statements = 0;
+      this.queries = 0;
     },
   };
   const real = new WeakMap<object, D1PreparedStatement>();
@@ -34,6 +38,7 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
           return (...args: unknown[]) => {
             counter.roundTrips += 1;
             counter.statements += 1;
+            counter.queries += 1;
             return value.apply(target, args);
           };
         }
@@ -51,6 +56,7 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
         return (statements: D1PreparedStatement[]) => {
           counter.roundTrips += 1;
           counter.batches += 1;
+          counter.queries += statements.length;
           return target.batch(statements.map((s) => real.get(s) ?? s));
         };
       }

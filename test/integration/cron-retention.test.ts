@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAILY_CRON, HOURLY_CRON } from "../../src/cron/scheduled";
 import { auditEvent, auditRowCount, deliver, runCron } from "../helpers/audit";
+import { countingEnv } from "../helpers/counting-d1";
 import { envWith } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
 
@@ -49,6 +50,57 @@ describe("audit retention (daily cron)", () => {
     expect(await countIn(ms)).toBe(1);
     expect(await auditRowCount(recent.id)).toBe(1);
   });
+
+  it("access events leave D1 after ACCESS_EVENT_RETENTION_DAYS, by whole UTC days; change events stay", async () => {
+    const ms = "ms-retention-access";
+    const now = new Date("2026-06-15T03:30:00.000Z");
+    // The cutoff is midnight UTC 90 days back: 2026-03-17T00:00:00.000Z.
+    const events = {
+      accessOld: auditEvent({ makerspace_id: ms, action: "access_granted", created_at: "2026-03-16T23:59:59.999Z" }),
+      deniedOld: auditEvent({ makerspace_id: ms, action: "access_denied", created_at: "2026-01-02T10:00:00.000Z" }),
+      accessKept: auditEvent({ makerspace_id: ms, action: "access_denied", created_at: "2026-03-17T00:00:00.000Z" }),
+      changeOld: auditEvent({ makerspace_id: ms, action: "skill_granted", created_at: "2026-01-02T10:00:00.000Z" }),
+    };
+    await deliver(Object.values(events));
+    await runCron(DAILY_CRON, now);
+    expect(await auditRowCount(events.accessOld.id)).toBe(0);
+    expect(await auditRowCount(events.deniedOld.id)).toBe(0);
+    expect(await auditRowCount(events.accessKept.id)).toBe(1);
+    expect(await auditRowCount(events.changeOld.id)).toBe(1);
+    // The archive still holds the deleted ones.
+    const archived = await env.AUDIT_ARCHIVE.list({ prefix: `audit/${ms}/2026/03/16/` });
+    expect(archived.objects).toHaveLength(1);
+  });
+
+  it("keeps up: 300,000 old rows go in one run, 10,000 per statement, within Workers' limits", async () => {
+    const ms = "ms-retention-300k";
+    const now = new Date();
+    const base = daysAgo(now, 2000);
+    // Two-thirds access events a year old, one-third change events past the five years.
+    await env.DB.prepare(
+      `with recursive n(i) as (select 0 union all select i + 1 from n where i < 299999)
+       insert into skill_audit_logs (id, action, user_id, makerspace_id, performed_by, metadata, created_at)
+       select 'old-' || i, case when i % 3 = 0 then 'skill_granted' when i % 3 = 1 then 'access_granted' else 'access_denied' end,
+         'member-' || (i % 5000), ?1, 'door-1', '{"equipment_id":"eq-1"}',
+         case when i % 3 = 0 then strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '+' || i || ' seconds')
+              else strftime('%Y-%m-%dT%H:%M:%fZ', ?3, '+' || i || ' seconds') end
+       from n`,
+    )
+      .bind(ms, base, daysAgo(now, 365))
+      .run();
+    const recent = auditEvent({ makerspace_id: ms, action: "access_granted", created_at: daysAgo(now, 1) });
+    await deliver([recent]);
+
+    const { env: counted, counter } = countingEnv();
+    const started = Date.now();
+    await runCron(DAILY_CRON, now, counted);
+    const took = Date.now() - started;
+    expect(await countIn(ms)).toBe(1);
+    expect(await auditRowCount(recent.id)).toBe(1);
+    // 20 + 10 full statements and one short one per phase: a million rows would take ~100.
+    expect(counter.queries).toBeLessThanOrEqual(32);
+    console.info(JSON.stringify({ level: "info", msg: "retention of 300k", ms: took, queries: counter.queries }));
+  }, 180_000);
 
   it("an invalid retention setting fails the run and deletes nothing", async () => {
     const logs = captureLogs();

@@ -1,3 +1,4 @@
+import { env as testEnv } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearDeviceCache } from "../../src/cache/devices";
 import { clearRequirementsCache } from "../../src/cache/equipment-requirements";
@@ -79,25 +80,37 @@ describe("D1 round-trip budget: devices, badges, allow-lists", () => {
     }
   });
 
-  it("allow-list: one round trip whatever the number of members", async () => {
+  it("allow-list: built in two round trips whatever the number of members, then served from one", async () => {
     await callJson("GET", `${check}/${equipmentId}?user_id=x`, { token: deviceToken });
-    const counts: number[] = [];
+    const fetchList = async (headers: Record<string, string> = {}) => {
+      const { env, counter } = countingEnv();
+      const res = await callJson<{ allowlist: { entries: unknown[]; version: string } }>(
+        "GET",
+        `${check}/${equipmentId}/allowlist`,
+        { token: deviceToken, env, headers },
+      );
+      return { res, roundTrips: counter.roundTrips };
+    };
     for (const extraMembers of [0, 150]) {
       for (let i = 0; i < extraMembers; i++) {
         const user = `budget-member-${i}`;
         for (const skillId of skillIds) await seedCertification({ user_id: user, skill_id: skillId });
+        // A badge of a certified member bumps the item's version, so the next fetch builds anew.
         if (i % 3 === 0) await registerBadge(randomUid(), user);
       }
-      const { env, counter } = countingEnv();
-      const res = await callJson<{ allowlist: { entries: unknown[] } }>("GET", `${check}/${equipmentId}/allowlist`, {
-        token: deviceToken,
-        env,
-      });
-      expect(res.status).toBe(200);
-      expect(res.body.allowlist.entries.length).toBe(1 + extraMembers);
-      counts.push(counter.roundTrips);
+      // A new version: the stored counter, then one batch of every read behind the list.
+      const cold = await fetchList();
+      expect(cold.res.status).toBe(200);
+      expect(cold.res.body.allowlist.entries.length).toBe(1 + extraMembers);
+      expect(cold.roundTrips).toBe(2);
+      // The same version again: the counter only; the signed list comes from KV.
+      const warm = await fetchList();
+      expect(warm.res.body).toEqual(cold.res.body);
+      expect(warm.roundTrips).toBe(1);
+      const notModified = await fetchList({ "if-none-match": `"${cold.res.body.allowlist.version}"` });
+      expect(notModified.res.status).toBe(304);
+      expect(notModified.roundTrips).toBe(1);
     }
-    expect(counts).toEqual([1, 1]);
   });
 
   it("heartbeat: one round trip (the write and the versions in one batch)", async () => {
@@ -106,5 +119,51 @@ describe("D1 round-trip budget: devices, badges, allow-lists", () => {
     const res = await callJson("POST", `/api/v1/devices/${deviceId}/heartbeat`, { token: deviceToken, env });
     expect(res.status).toBe(200);
     expect(counter.roundTrips).toBe(1);
+  });
+
+  it("heartbeat: O(1) — one round trip and one read of stored versions, with 1 item or 300 and their members", async () => {
+    const ms = "ms-hb-scale";
+    const skill = await makeSkill({ makerspace_id: ms });
+    // 300 items, all needing the skill, 200 certified members: what a heartbeat used to recompute.
+    await testEnv.DB.prepare(
+      `with recursive n(i) as (select 1 union all select i + 1 from n where i < 300)
+       insert into equipment (id, name, makerspace_id, status, created_at, updated_at)
+       select 'eq-hb-' || i, 'Machine ' || i, ?1, 'available', ?2, ?2 from n`,
+    )
+      .bind(ms, new Date().toISOString())
+      .run();
+    await testEnv.DB.prepare(
+      "insert into skill_equipment (skill_id, equipment_id) select ?1, id from equipment where makerspace_id = ?2",
+    )
+      .bind(skill.id, ms)
+      .run();
+    await testEnv.DB.prepare(
+      `with recursive n(i) as (select 1 union all select i + 1 from n where i < 200)
+       insert into user_skills (id, user_id, skill_id, makerspace_id, status, expires_at, created_at, updated_at)
+       select 'us-hb-' || i, 'hb-member-' || i, ?1, ?2, 'certified', '2999-01-01T00:00:00.000Z', ?3, ?3 from n`,
+    )
+      .bind(skill.id, ms, new Date().toISOString())
+      .run();
+    const one = await registerDevice({ makerspace_id: ms, equipment_ids: ["eq-hb-7"] });
+    const all = await registerDevice({ makerspace_id: ms, kind: "kiosk" });
+    const costs: { items: number; roundTrips: number; queries: number }[] = [];
+    for (const d of [one, all]) {
+      const path = `/api/v1/devices/${d.device.id}/heartbeat`;
+      await callJson("POST", path, { token: d.token });
+      const { env, counter } = countingEnv();
+      const res = await callJson<{ allowlist_versions: Record<string, string> }>("POST", path, { token: d.token, env });
+      expect(res.status).toBe(200);
+      for (const v of Object.values(res.body.allowlist_versions)) expect(v).toBe("v0-01");
+      costs.push({
+        items: Object.keys(res.body.allowlist_versions).length,
+        roundTrips: counter.roundTrips,
+        queries: counter.queries,
+      });
+    }
+    // The write of last_seen_at and one read of the stored counters, in one batch, whatever the size.
+    expect(costs).toEqual([
+      { items: 1, roundTrips: 1, queries: 2 },
+      { items: 300, roundTrips: 1, queries: 2 },
+    ]);
   });
 });

@@ -1,0 +1,2 @@
+ALTER TABLE `equipment` ADD `allowlist_version` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX `idx_skill_audit_logs_access_date` ON `skill_audit_logs` (`created_at`) WHERE action in ('access_granted', 'access_denied');
