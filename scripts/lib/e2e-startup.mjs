@@ -43,7 +43,10 @@ export async function startupCase(timeoutMs = 120_000) {
     ]);
     assert.equal(health.status, 200, "first /health answer");
     assert.equal(skills.status, 200, `GET /api/v1/skills/ right after: ${await skills.text()}`);
-    assert.deepEqual(await deep.json(), { status: "ok", checks: { d1: "ok", schema: "ok", kv: "ok" } });
+    const deepBody = await deep.json();
+    assert.equal(deepBody.status, "ok", JSON.stringify(deepBody));
+    const { d1, schema, kv } = deepBody.checks;
+    assert.deepEqual({ d1, schema, kv }, { d1: "ok", schema: "ok", kv: "ok" });
   } finally {
     try {
       process.kill(-child.pid, "SIGTERM");
