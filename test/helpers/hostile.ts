@@ -177,6 +177,9 @@ export async function storeSnapshot(): Promise<Record<string, unknown>> {
 const EXTRA_FIELDS = new Set([
   "errors",
   "missing_skills",
+  // A denied verify's `reason` and stable `denial` code (README, "Why a verify was denied").
+  "reason",
+  "denial",
   "existing_request_id",
   "user_skill_id",
   "existing_skill_id",
