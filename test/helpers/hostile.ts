@@ -185,8 +185,6 @@ const EXTRA_FIELDS = new Set([
   "existing_skill_id",
   "missing_prerequisites",
   "request_id",
-  "reason",
-  "denial",
   "retry_after",
 ]);
 
