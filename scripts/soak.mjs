@@ -285,7 +285,7 @@ try {
   console.log(`\nrequest events: ${dupRequestEvents} duplicated, ${missingRequestEvents} missing (per request id)`);
   console.log(`certification rows: ${duplicates} (user, skill) pairs with more than one row`);
   console.log(
-    `access decisions: ${checked} user × equipment pairs, ${inconsistent} strong checks inconsistent, ${cachedDisagree} cached checks disagreeing (informational: cached may lag, API.md section 4)`,
+    `access decisions: ${checked} user × equipment pairs, ${inconsistent} strong checks inconsistent, ${cachedDisagree} cached checks disagreeing (informational: cached may lag, docs/API.md "Consistency")`,
   );
 
   if (fiveXx > 0) violations.push(`${fiveXx} responses with 5xx`);

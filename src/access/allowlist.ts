@@ -33,7 +33,7 @@ function earliest(dates: (string | null)[]): string | null {
 }
 
 /**
- * Who may use `item` now, by the access rule itself (decideAccess, API.md section 4) applied to
+ * Who may use `item` now, by the access rule itself (decideAccess; docs/API.md, "Equipment access") applied to
  * each certified user. When the rule lets in a user holding nothing (no linked skills, emergency
  * override, enforcement off) the list is `open` with no entries; closed equipment yields no
  * entries. `version` hashes `open` and the sorted entries only, so it changes exactly when what

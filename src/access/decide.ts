@@ -35,7 +35,7 @@ export interface Decision {
 }
 
 /**
- * The access rule (API.md section 4) as a pure function — the hot path's heart. In order:
+ * The access rule (docs/API.md, "Equipment access") as a pure function — the hot path's heart. In order:
  * equipment in maintenance or retired is closed to everyone; emergency override opens what is
  * left; equipment with no linked skills is open; otherwise every linked skill must be held
  * certified and unexpired, unless enforcement is off (then open, still listing what is missing).

@@ -3,7 +3,7 @@ import type { Deps } from "../context";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 
-/** API.md section 5, plus the device and badge events of section 8 (documented in the README). */
+/** Every audited action (docs/API.md, "Audit log"). */
 export const AUDIT_ACTIONS = [
   "skill_created",
   "skill_updated",

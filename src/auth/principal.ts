@@ -14,7 +14,7 @@ export const ClaimsSchema = z.object({
   exp: z.number(),
   iat: z.number().optional(),
   jti: z.string().optional(),
-  /** Device tokens name their kind (`kiosk` devices may do a little more, API.md section 10). */
+  /** Device tokens name their kind (`kiosk` devices may do a little more: docs/API.md, "Kiosk"). */
   device_kind: z.enum(DEVICE_KINDS).optional(),
 });
 export type Claims = z.infer<typeof ClaimsSchema>;

@@ -4,7 +4,7 @@ import type { AppEnv } from "../context";
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i;
 
 /**
- * Every request body of this API is JSON (API.md), so it is read as JSON whatever the
+ * Every request body of this API is JSON (docs/API.md), so it is read as JSON whatever the
  * Content-Type says — `curl -d` without `-H` gets its body validated, not a list of "missing"
  * fields — and an empty body with `Content-Type: application/json` counts as no body (a revoke or
  * rotate sent by a client that always sets the header) instead of malformed JSON. The common case,

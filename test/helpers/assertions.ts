@@ -7,7 +7,7 @@ export interface JsonResponse {
 }
 
 /**
- * Asserts the contract's error body (API.md section 2): exactly `detail`, `status_code`,
+ * Asserts the contract's error body (docs/API.md, "Errors"): exactly `detail`, `status_code`,
  * `error_type`, plus the listed extra fields and nothing else.
  */
 export function expectError(
@@ -38,7 +38,7 @@ export function expectValidation(res: JsonResponse, paths: string[]): void {
   expect([...new Set(got)].sort(), JSON.stringify(res.body)).toEqual([...new Set(paths)].sort());
 }
 
-/** 401 with the challenge header API.md section 1 requires. */
+/** 401 with the challenge header docs/API.md requires. */
 export function expectUnauthorized(res: JsonResponse): void {
   expectError(res, 401, "unauthorized");
   expect(res.headers.get("www-authenticate") ?? "").toMatch(/^Bearer\b/);

@@ -46,7 +46,7 @@ interface RouteCase {
 const ADMINS: RoleName[] = ["super_admin", "makerspace_admin"];
 const READERS: RoleName[] = ["super_admin", "makerspace_admin", "member", "device"];
 
-/** Every skills/equipment route: who may call it (API.md section 3) and its success status. */
+/** Every skills/equipment route: who may call it (docs/API.md, "Resources") and its success status. */
 const ROUTES: RouteCase[] = [
   {
     name: "POST /skills/",

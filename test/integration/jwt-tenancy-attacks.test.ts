@@ -54,7 +54,7 @@ interface Probe {
 const ALL: Attacker[] = ["makerspace_admin", "member", "device"];
 const ADMIN: Attacker[] = ["makerspace_admin"];
 
-/** One row per resource type and operation: the contract's tenancy rule (API.md section 1). */
+/** One row per resource type and operation: the contract's tenancy rule (docs/API.md, "Tenancy"). */
 const PROBES: Probe[] = [
   {
     name: "GET skill",

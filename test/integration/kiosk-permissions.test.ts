@@ -6,7 +6,7 @@ import { call, callJson } from "../helpers/http";
 import { admin, device } from "../helpers/tokens";
 
 /**
- * API.md section 10: a kiosk device reads members' certifications and requests, runs the bulk
+ * docs/API.md, "Kiosk": a kiosk device reads members' certifications and requests, runs the bulk
  * access check, resolves badges and files requests on a member's behalf; it never grants, revokes,
  * reviews or reads the audit log. Other devices get none of the kiosk extras.
  */

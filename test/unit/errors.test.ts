@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError, type ErrorType, statusOf, validationError } from "../../src/lib/errors";
 
-/** API.md section 2, row by row: every error type and the status it must answer with. */
+/** docs/API.md "Errors", row by row: every error type and the status it must answer with. */
 const CONTRACT: Record<ErrorType, number> = {
   bad_request: 400,
   unauthorized: 401,
