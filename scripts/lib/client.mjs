@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { SignJWT } from "jose";
 import { readDevVars } from "./dev-vars.mjs";
 
-export async function mintToken({ role, sub, makerspace, minutes = 120, claims = {} }) {
-  const secret = process.env.JWT_SECRET_KEY ?? readDevVars().JWT_SECRET_KEY;
+/** An HS256 token under `secret` (default: JWT_SECRET_KEY from the environment, else .dev.vars). */
+export async function mintToken({ role, sub, makerspace, minutes = 120, claims = {}, secret: given }) {
+  const secret = given ?? process.env.JWT_SECRET_KEY ?? readDevVars().JWT_SECRET_KEY;
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ role, ...(makerspace ? { makerspace_id: makerspace } : {}), ...claims })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -110,6 +111,8 @@ export async function startServer({ script = "scripts/start-local.mjs", port, ar
   return {
     url,
     persistDir,
+    /** The server script's process: the root of the server's process tree (its CPU: lib/load.mjs). */
+    pid: child.pid,
     async stop() {
       try {
         process.kill(-child.pid, "SIGTERM");

@@ -45,14 +45,21 @@ export async function applyMigrations(db, dir = "migrations") {
 
 /**
  * Starts the Worker on 127.0.0.1:port with local D1/KV/Queues persisted under `persistDir`
- * (shared with `wrangler dev` when it is `.wrangler/state`). Returns { url, mf, stop }.
+ * (shared with `wrangler dev` when it is `.wrangler/state`), and its inspector on `inspectorPort`
+ * when given. Returns { url, mf, stop }.
  *
  * Nothing answers on `port` before the migrations are applied: Miniflare first runs the Worker on
  * a random loopback port that no client knows, the migrations are applied through it, and only
  * then is the runtime moved to `port`. (Listening first, as `mf.ready` does, let a client that
  * started on the first `/health` answer meet "no such table".)
  */
-export async function startLocalServer({ port = 8787, persistDir = ".wrangler/state", vars = {}, build = true } = {}) {
+export async function startLocalServer({
+  port = 8787,
+  persistDir = ".wrangler/state",
+  vars = {},
+  build = true,
+  inspectorPort,
+} = {}) {
   await ensureDevVars();
   const scriptPath = build ? buildWorker() : join("dist", "index.js");
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
@@ -62,6 +69,8 @@ export async function startLocalServer({ port = 8787, persistDir = ".wrangler/st
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: listenPort,
+      // DevTools / Chrome DevTools Protocol (scripts/profile.mjs): ws://127.0.0.1:<port>/<worker name>.
+      ...(inspectorPort ? { inspectorPort } : {}),
       resourcePersistencePath: join(persistDir, "v3"),
       // The placeholder Request.cf: no fetch from workers.cloudflare.com (offline machines).
       cf: false,
