@@ -6,7 +6,9 @@ import {
   type EquipmentRequirements,
   rememberMakerspaceRequirements,
   rememberRequirements,
+  requirementsTicket,
 } from "../cache/equipment-requirements";
+import type { FillTicket } from "../cache/ttl-cache";
 import {
   type CachedCertification,
   certificationsQuery,
@@ -120,16 +122,17 @@ export async function loadSingleCheck(
   }
 
   const nowMs = deps.now.getTime();
+  const ticket = requirementsTicket(nowMs);
   let requirements = cachedRequirements(equipmentId, nowMs);
   let certifications: CachedCertification[] | null = await readCachedCertifications(deps, userId);
   const itemQuery = () => requirementsQuery(db).where(eq(equipment.id, equipmentId));
   if (!requirements && !certifications) {
     const [reqRows, certs] = await db.batch([itemQuery(), certificationsQuery(db, userId)]);
-    requirements = rememberItem(foldRequirements(reqRows)[0], nowMs);
+    requirements = rememberItem(foldRequirements(reqRows)[0], ticket);
     certifications = certs;
     fillCachedCertifications(deps, userId, certs);
   } else if (!requirements) {
-    requirements = rememberItem(foldRequirements(await itemQuery().all())[0], nowMs);
+    requirements = rememberItem(foldRequirements(await itemQuery().all())[0], ticket);
   } else if (!certifications) {
     certifications = await certificationsQuery(db, userId).all();
     fillCachedCertifications(deps, userId, certifications);
@@ -138,8 +141,8 @@ export async function loadSingleCheck(
 }
 
 /** Cached only when read from D1: a hit must not refresh its own age. */
-function rememberItem(item: EquipmentRequirements | undefined, nowMs: number): EquipmentRequirements | undefined {
-  if (item) rememberRequirements(item, nowMs);
+function rememberItem(item: EquipmentRequirements | undefined, ticket: FillTicket): EquipmentRequirements | undefined {
+  if (item) rememberRequirements(item, ticket);
   return item;
 }
 
@@ -164,6 +167,7 @@ export async function loadBulkCheck(
     return { items: foldRequirements(rows), certifications: heldIn(rows) };
   }
   const nowMs = deps.now.getTime();
+  const ticket = requirementsTicket(nowMs);
   let items = cachedMakerspaceRequirements(makerspaceId, nowMs);
   let certifications: CachedCertification[] | null = await readCachedCertifications(deps, userId);
   const itemsQuery = () =>
@@ -173,12 +177,12 @@ export async function loadBulkCheck(
   if (!items && !certifications) {
     const [rows, certs] = await db.batch([itemsQuery(), certificationsQuery(db, userId)]);
     items = foldRequirements(rows);
-    rememberMakerspaceRequirements(makerspaceId, items, nowMs);
+    rememberMakerspaceRequirements(makerspaceId, items, ticket);
     certifications = certs;
     fillCachedCertifications(deps, userId, certs);
   } else if (!items) {
     items = foldRequirements(await itemsQuery().all());
-    rememberMakerspaceRequirements(makerspaceId, items, nowMs);
+    rememberMakerspaceRequirements(makerspaceId, items, ticket);
   } else if (!certifications) {
     certifications = await certificationsQuery(db, userId).all();
     fillCachedCertifications(deps, userId, certifications);
