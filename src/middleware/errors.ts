@@ -93,9 +93,11 @@ export function fixedPathMethods(app: Hono<AppEnv>) {
         map.set(key, [...new Set([...(map.get(key) ?? []), r.method])]);
         return map;
       }, new Map<string, string[]>());
+    const path = c.req.path;
+    const allowed = fixed.get(path.endsWith("/") ? normalise(path) : path);
+    if (!allowed) return next();
     const method = c.req.method === "HEAD" ? "GET" : c.req.method;
-    const allowed = fixed.get(normalise(c.req.path));
-    if (method !== "OPTIONS" && allowed && !allowed.includes(method)) return methodNotAllowed(c, allowed);
+    if (method !== "OPTIONS" && !allowed.includes(method)) return methodNotAllowed(c, allowed);
     await next();
   });
 }
