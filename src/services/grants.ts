@@ -1,68 +1,26 @@
-import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type AuditEvent, newEvent } from "../audit/events";
-import { guardedOutboxStatement } from "../audit/producer";
-import { inMakerspace } from "../auth/guards";
+import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
 import type { Principal } from "../auth/principal";
-import { isKvRateLimited } from "../cache/kv-pacing";
-import { forgetCachedCertifications, refreshCachedCertifications } from "../cache/user-skills";
+import { type CachedCertification, certificationsQuery, syncCertificationCache } from "../cache/user-skills";
 import type { Deps } from "../context";
-import { insertWhere, type Statement } from "../db/client";
-import { type SkillRow, skillPrerequisites, skills, userSkills } from "../db/schema";
+import { changesOf, insertWhere, runBatch, type Statement } from "../db/client";
+import { userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { errorText } from "../lib/logger";
 import { addDays, iso } from "../lib/time";
+import { type CertificationState, certificationState, prerequisitesNotMet } from "./certification-state";
 
-/** How many times a grant is re-planned after losing an insert race to a concurrent grant. */
+/** How many times a grant is re-planned after losing a race to a concurrent change. */
 export const MAX_GRANT_ATTEMPTS = 3;
 
 /** A guard that always holds: the grant applies unconditionally. */
 export const ALWAYS = sql`1`;
 
 /**
- * The skill a grant or request names: one of the caller's makerspace (another makerspace's is
- * 404, its existence not leaked) and `active` (else 409 `invalid_state`).
- */
-export async function grantableSkill(deps: Deps, actor: Principal, skillId: string): Promise<SkillRow> {
-  const skill = await deps.db.select().from(skills).where(eq(skills.id, skillId)).get();
-  if (!skill || !inMakerspace(actor, skill.makerspaceId)) throw new AppError("skill_not_found", "Skill not found");
-  if (skill.status !== "active") throw new AppError("invalid_state", `Skill is ${skill.status}, not active`);
-  return skill;
-}
-
-/** Names of the skill's prerequisites the user does not hold certified and unexpired (one query). */
-export async function missingPrerequisites(deps: Deps, userId: string, skillId: string): Promise<string[]> {
-  const now = iso(deps.now);
-  const rows = await deps.db
-    .select({ name: skills.name })
-    .from(skillPrerequisites)
-    .innerJoin(skills, eq(skills.id, skillPrerequisites.prerequisiteId))
-    .where(
-      and(
-        eq(skillPrerequisites.skillId, skillId),
-        sql`not exists (select 1 from user_skills u where u.user_id = ${userId}
-              and u.skill_id = ${skillPrerequisites.prerequisiteId} and u.status = 'certified'
-              and (u.expires_at is null or u.expires_at > ${now}))`,
-      ),
-    )
-    .orderBy(asc(skills.name))
-    .all();
-  return rows.map((r) => r.name);
-}
-
-export async function assertPrerequisitesMet(deps: Deps, userId: string, skillId: string): Promise<void> {
-  const missing = await missingPrerequisites(deps, userId, skillId);
-  if (missing.length > 0) {
-    throw new AppError("prerequisites_not_met", `Prerequisites not met: ${missing.join(", ")}`, {
-      missing_prerequisites: missing,
-    });
-  }
-}
-
-/**
  * The grant rules as SQL, evaluated inside the write's batch: the skill is still active and the
  * user still holds every prerequisite certified and unexpired. A prerequisite revoked (or the
- * skill archived) between the checks above and the batch therefore stops the grant.
+ * skill archived) between the checks and the batch therefore stops the grant.
  */
 function grantPreconditions(skillId: string, userId: string, nowIso: string): SQL {
   return sql`(exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active')
@@ -85,7 +43,7 @@ export interface GrantInput {
   requestId?: string;
 }
 
-/** The statements of one grant attempt, all conditional on `guard`. */
+/** The statements of one grant attempt, all conditional on its guard. */
 export interface GrantPlan {
   userSkillId: string;
   created: boolean;
@@ -94,22 +52,18 @@ export interface GrantPlan {
   /** True, inside the same batch, exactly when the grant was written (for dependent statements). */
   applied: SQL;
   event: AuditEvent;
+  /** The write can take access away (a certification made pending, or expiring at once). */
+  removesAccess: boolean;
 }
 
 /**
- * Plans the upsert on (user_id, skill_id): an insert when the user has no row for the skill
- * (201), else an update of that row (a renewal, 200). Everything is conditional on the grant
- * rules (`grantPreconditions`) and on `callerGuard`, so a caller can tie the grant to another
- * state change in the same batch (an approval). When nothing applied — an insert that lost a race
- * to a concurrent grant, or a rule that stopped holding — callers check the rules again (which
- * then answer 409) and re-plan.
+ * Plans the upsert on (user_id, skill_id) from the state just read: an insert when the user has
+ * no row for the skill (201), else an update of that row (a renewal, 200). Everything is
+ * conditional on the grant rules (`grantPreconditions`) and on `callerGuard`, so a caller can tie
+ * the grant to another state change in the same batch (an approval). No I/O.
  */
-export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, callerGuard: SQL): Promise<GrantPlan> {
-  const existing = await deps.db
-    .select({ id: userSkills.id })
-    .from(userSkills)
-    .where(and(eq(userSkills.userId, input.userId), eq(userSkills.skillId, skill.id)))
-    .get();
+export function planGrant(deps: Deps, state: CertificationState, input: GrantInput, callerGuard: SQL): GrantPlan {
+  const { skill, existing } = state;
   const at = iso(deps.now);
   const guard = sql`(${callerGuard}) and ${grantPreconditions(skill.id, input.userId, at)}`;
   const certified = input.status === "certified";
@@ -132,6 +86,7 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
       ...(input.requestId ? { request_id: input.requestId } : {}),
     },
   });
+  const removesAccess = !certified || (expiresAt !== null && expiresAt <= at);
 
   if (existing) {
     const changes: Partial<typeof userSkills.$inferInsert> = {
@@ -143,6 +98,8 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
     };
     if (input.notes !== undefined) changes.notes = input.notes;
     if (input.quizScore !== undefined) changes.quizScore = input.quizScore;
+    // The row, not only the rules: a renewal applies only if the row it read is still there.
+    const applied = sql`${guard} and exists (select 1 from user_skills where user_skills.id = ${userSkillId})`;
     return {
       userSkillId,
       created: false,
@@ -151,10 +108,11 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
           .update(userSkills)
           .set(changes)
           .where(and(eq(userSkills.id, userSkillId), guard)),
-        guardedOutboxStatement(deps.db, event, guard),
+        guardedOutboxStatement(deps.db, event, applied),
       ],
-      applied: guard,
+      applied,
       event,
+      removesAccess,
     };
   }
 
@@ -184,53 +142,80 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
     statements: [insert, guardedOutboxStatement(deps.db, event, applied)],
     applied,
     event,
+    removesAccess,
   };
 }
 
+/** What a caller adds to a certification's unit of work. */
+export interface CertifyOptions<T> {
+  /** A condition the grant is tied to (an approval: the request is still pending); default always. */
+  guard?: SQL;
+  /** Refusals that depend on the state read (already certified, a pending request): throw here. */
+  inspect?: (state: CertificationState) => void;
+  /** With prerequisites missing: `throw` 409 (default), or `skip` and return null (auto-approval). */
+  missingPrerequisites?: "throw" | "skip";
+  /** Statements, and the events they record, that commit with the grant and only when it applies. */
+  companions?: (plan: GrantPlan, state: CertificationState) => { statements: Statement[]; events: AuditEvent[] };
+  /** The read the caller answers with, run in the same batch after the write. */
+  readBack: (plan: GrantPlan) => Statement;
+  /** After a batch that did not apply, from its read-back: throw when retrying is pointless. */
+  notApplied?: (readBack: T[]) => void;
+}
+
+export interface Certified<T> {
+  plan: GrantPlan;
+  /** The read-back's rows, as of the commit. */
+  rows: T[];
+}
+
 /**
- * One grant attempt's plan, after the rules are checked afresh (409s come from here): callers
- * loop on this, since a plan whose batch did not apply is re-checked and re-planned.
+ * One certification written as one unit of work, for every path that grants (POST
+ * /skills/user-skills, an approval, an auto-approval): one query reads the skill and the user's
+ * standing (404/409 from there), one batch writes the row, its audit event and the caller's
+ * companions — all conditional on the grant rules still holding — and reads back both the
+ * caller's answer and the user's certifications. The KV entry is rebuilt from those rows, without
+ * another D1 read, and the events go to the queue off the response path.
+ *
+ * A batch that did not apply (an insert that lost a race to a concurrent grant, a rule that
+ * stopped holding between the read and the write) is re-planned from a fresh read, which then
+ * answers 409 if a rule no longer holds. After MAX_GRANT_ATTEMPTS lost races it gives up with 503
+ * `unavailable` and `Retry-After: 1`: nothing was written, and asking again will likely succeed.
  */
-export async function checkedGrantPlan(
+export async function certify<T>(
   deps: Deps,
   actor: Principal,
   skillId: string,
   input: GrantInput,
-  guard: SQL,
-): Promise<GrantPlan> {
-  const skill = await grantableSkill(deps, actor, skillId);
-  await assertPrerequisitesMet(deps, input.userId, skill.id);
-  return planGrant(deps, skill, input, guard);
-}
-
-/**
- * After a certification change has committed and before the response returns: rewrite the
- * user's KV entry from D1 (`refreshCachedCertifications`: paced to KV's one write per key per
- * second, so this may wait up to a second when the user changed a moment ago). A KV error is
- * logged, never turned into an error for a change that has already happened:
- * - KV kept refusing the key (other writers within each second): the write is tried again off
- *   the response path, and only if that fails too the entry may stay stale until its TTL;
- * - KV failed otherwise: the entry is dropped, so the next check rebuilds it from D1.
- */
-export async function syncCertificationCache(deps: Deps, userId: string): Promise<void> {
-  try {
-    await refreshCachedCertifications(deps, userId);
-    return;
-  } catch (err) {
-    if (isKvRateLimited(err)) {
-      deps.logger.warn("user-skills cache write refused by KV; retrying off the response path", {
-        error: errorText(err),
-      });
-      deps.waitUntil(
-        refreshCachedCertifications(deps, userId, 3).catch((again: unknown) => {
-          deps.logger.error("user-skills cache entry may stay stale until its TTL", { error: errorText(again) });
-        }),
-      );
-      return;
+  options: CertifyOptions<T>,
+): Promise<Certified<T> | null> {
+  for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
+    const state = await certificationState(deps, actor, skillId, input.userId);
+    options.inspect?.(state);
+    if (state.missingPrerequisites.length > 0) {
+      if (options.missingPrerequisites === "skip") return null;
+      throw prerequisitesNotMet(state.missingPrerequisites);
     }
-    deps.logger.warn("user-skills cache refresh failed; dropping the entry", { error: errorText(err) });
+    const plan = planGrant(deps, state, input, options.guard ?? ALWAYS);
+    const extra = options.companions?.(plan, state) ?? { statements: [], events: [] };
+    const results = await runBatch(deps.db, [
+      ...plan.statements,
+      ...extra.statements,
+      options.readBack(plan),
+      certificationsQuery(deps.db, input.userId),
+    ]);
+    const rows = results[results.length - 2] as T[];
+    if (changesOf(results[0]) === 1) {
+      const certifications = results[results.length - 1] as CachedCertification[];
+      await syncCertificationCache(deps, input.userId, certifications, { removesAccess: plan.removesAccess });
+      publishCommitted(deps, [plan.event, ...extra.events]);
+      return { plan, rows };
+    }
+    options.notApplied?.(rows);
   }
-  if ((await forgetCachedCertifications(deps, [userId])) > 0) {
-    deps.logger.error("user-skills cache entry could not be dropped");
-  }
+  throw new AppError(
+    "unavailable",
+    "Concurrent changes kept this certification from being written; nothing was changed, retry",
+    {},
+    { retryAfterSeconds: 1 },
+  );
 }
