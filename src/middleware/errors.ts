@@ -20,7 +20,9 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     const logger = c.get("logger") ?? createLogger({ request_id: requestId });
     const where = { method: c.req.method, path: c.req.path };
     if (appError.type === "internal_error") logger.error("unhandled error", { ...errorFields(err), ...where });
-    else logger.warn("database unavailable through the read retries", { error: errorText(appError.cause), ...where });
+    else if (appError.cause !== undefined) {
+      logger.warn("database unavailable through the read retries", { error: errorText(appError.cause), ...where });
+    } else logger.warn("unavailable", { detail: appError.message, ...where });
   }
   const headers: Record<string, string> = { "x-request-id": requestId, "x-content-type-options": "nosniff" };
   if (appError.status === 401) headers["www-authenticate"] = 'Bearer realm="makrcave"';

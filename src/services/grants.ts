@@ -1,34 +1,21 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type AuditEvent, newEvent } from "../audit/events";
-import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
+import { publishCommitted } from "../audit/producer";
 import type { Principal } from "../auth/principal";
 import { type CachedCertification, certificationsQuery, syncCertificationCache } from "../cache/user-skills";
 import type { Deps } from "../context";
-import { changesOf, insertWhere, runBatch, type Statement } from "../db/client";
-import { userSkills } from "../db/schema";
+import { changesOf, type Db, insertWhere, runBatch, type Statement, valuesOf } from "../db/client";
+import { auditOutbox, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { addDays, iso } from "../lib/time";
 import { type CertificationState, certificationState, prerequisitesNotMet } from "./certification-state";
 
-/** How many times a grant is re-planned after losing a race to a concurrent change. */
+/** How many times a certification is tried again after a rule failed in the batch but held when re-read. */
 export const MAX_GRANT_ATTEMPTS = 3;
 
 /** A guard that always holds: the grant applies unconditionally. */
 export const ALWAYS = sql`1`;
-
-/**
- * The grant rules as SQL, evaluated inside the write's batch: the skill is still active and the
- * user still holds every prerequisite certified and unexpired. A prerequisite revoked (or the
- * skill archived) between the checks and the batch therefore stops the grant.
- */
-function grantPreconditions(skillId: string, userId: string, nowIso: string): SQL {
-  return sql`(exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active')
-    and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
-      and not exists (select 1 from user_skills u where u.user_id = ${userId}
-        and u.skill_id = p.prerequisite_id and u.status = 'certified'
-        and (u.expires_at is null or u.expires_at > ${nowIso}))))`;
-}
 
 export interface GrantInput {
   userId: string;
@@ -43,87 +30,107 @@ export interface GrantInput {
   requestId?: string;
 }
 
-/** The statements of one grant attempt, all conditional on its guard. */
+/**
+ * An audit event whose payload is completed inside the batch: `patches` (JSON path → SQL value)
+ * are set with `json_set` on the event as built here, so an event can name what only the batch
+ * knows (the row a grant renewed, the skill's makerspace). Inserted into the outbox only when
+ * `condition` holds at that point of the batch; the payload actually written is read back and sent.
+ */
+export function eventStatement(db: Db, event: AuditEvent, condition: SQL, patches: [string, SQL][] = []): Statement {
+  const payload =
+    patches.length === 0
+      ? sql`${JSON.stringify(event)}`
+      : sql`json_set(${JSON.stringify(event)}, ${sql.join(
+          patches.map(([path, value]) => sql`${path}, ${value}`),
+          sql`, `,
+        )})`;
+  return insertWhere(db, auditOutbox, { id: event.id, payload, createdAt: event.created_at, attempts: 0 }, condition);
+}
+
+/** One grant as SQL, ready for a batch: no I/O. */
 export interface GrantPlan {
-  userSkillId: string;
-  created: boolean;
-  /** The write first (its result's `meta.changes` says whether it applied), then the event. */
+  /** The event first (it applies exactly when the grant does), then the upsert. */
   statements: Statement[];
-  /** True, inside the same batch, exactly when the grant was written (for dependent statements). */
+  /** True, inside the same batch after `statements`, exactly when the grant was written. */
   applied: SQL;
+  /** The id of the user's row for the skill, inside the batch after `statements`. */
+  userSkillId: SQL;
+  /** The skill's makerspace, inside the batch. */
+  makerspaceId: SQL;
   event: AuditEvent;
   /** The write can take access away (a certification made pending, or expiring at once). */
   removesAccess: boolean;
 }
 
 /**
- * Plans the upsert on (user_id, skill_id) from the state just read: an insert when the user has
- * no row for the skill (201), else an update of that row (a renewal, 200). Everything is
- * conditional on the grant rules (`grantPreconditions`) and on `callerGuard`, so a caller can tie
- * the grant to another state change in the same batch (an approval). No I/O.
+ * A grant as one conditional upsert on (user_id, skill_id): a new row (201, `skill_granted`) or a
+ * renewal of the user's row for the skill (200, `skill_renewed`), whichever the database holds when
+ * the batch runs — so a concurrent grant is renewed, never lost to. Everything is conditional on
+ * the grant rules (the skill exists in the caller's makerspace and is active; every prerequisite is
+ * held certified and unexpired) and on `callerGuard`, so a caller can tie the grant to another
+ * state change in the same batch (an approval).
  */
-export function planGrant(deps: Deps, state: CertificationState, input: GrantInput, callerGuard: SQL): GrantPlan {
-  const { skill, existing } = state;
+export function planGrant(
+  deps: Deps,
+  actor: Principal,
+  skillId: string,
+  input: GrantInput,
+  callerGuard: SQL,
+): GrantPlan {
+  const { userId } = input;
   const at = iso(deps.now);
-  const guard = sql`(${callerGuard}) and ${grantPreconditions(skill.id, input.userId, at)}`;
+  const tenancy = actor.role === "super_admin" ? sql`1` : sql`s.makerspace_id = ${actor.makerspaceId}`;
+  const guard = sql`(${callerGuard})
+    and exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active' and ${tenancy})
+    and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
+      and not exists (select 1 from user_skills u where u.user_id = ${userId}
+        and u.skill_id = p.prerequisite_id and u.status = 'certified'
+        and (u.expires_at is null or u.expires_at > ${at})))`;
+  const makerspaceId = sql`(select makerspace_id from skills where id = ${skillId})`;
+  const userSkillId = sql`(select id from user_skills where user_id = ${userId} and skill_id = ${skillId})`;
   const certified = input.status === "certified";
   const expiresAt = certified
     ? (input.expiresAt ?? iso(addDays(deps.now, deps.config.SKILL_CERTIFICATION_EXPIRY_DAYS)))
     : null;
-  const userSkillId = existing?.id ?? newId("us");
+  const newRowId = newId("us");
   const event = newEvent(deps, {
-    action: existing ? "skill_renewed" : "skill_granted",
-    makerspaceId: skill.makerspaceId,
-    userId: input.userId,
-    skillId: skill.id,
+    action: "skill_granted",
+    makerspaceId: "",
+    userId,
+    skillId,
     performedBy: input.certifiedBy,
     reason: input.reason ?? input.notes ?? null,
     metadata: {
-      user_skill_id: userSkillId,
+      user_skill_id: newRowId,
       status: input.status,
       expires_at: expiresAt,
       quiz_score: input.quizScore ?? null,
       ...(input.requestId ? { request_id: input.requestId } : {}),
     },
   });
-  const removesAccess = !certified || (expiresAt !== null && expiresAt <= at);
-
-  if (existing) {
-    const changes: Partial<typeof userSkills.$inferInsert> = {
-      status: input.status,
-      certifiedAt: certified ? at : null,
-      expiresAt,
-      certifiedBy: input.certifiedBy,
-      updatedAt: at,
-    };
-    if (input.notes !== undefined) changes.notes = input.notes;
-    if (input.quizScore !== undefined) changes.quizScore = input.quizScore;
-    // The row, not only the rules: a renewal applies only if the row it read is still there.
-    const applied = sql`${guard} and exists (select 1 from user_skills where user_skills.id = ${userSkillId})`;
-    return {
-      userSkillId,
-      created: false,
-      statements: [
-        deps.db
-          .update(userSkills)
-          .set(changes)
-          .where(and(eq(userSkills.id, userSkillId), guard)),
-        guardedOutboxStatement(deps.db, event, applied),
-      ],
-      applied,
-      event,
-      removesAccess,
-    };
-  }
-
-  const insert = insertWhere(
+  // Before the upsert: whether a row exists yet says granted or renewed, and which id it has.
+  const grantEvent = eventStatement(deps.db, event, guard, [
+    ["$.action", sql`case when ${userSkillId} is null then 'skill_granted' else 'skill_renewed' end`],
+    ["$.makerspace_id", makerspaceId],
+    ["$.metadata.user_skill_id", sql`coalesce(${userSkillId}, ${newRowId})`],
+  ]);
+  const renewal: Partial<typeof userSkills.$inferInsert> = {
+    status: input.status,
+    certifiedAt: certified ? at : null,
+    expiresAt,
+    certifiedBy: input.certifiedBy,
+    updatedAt: at,
+  };
+  if (input.notes !== undefined) renewal.notes = input.notes;
+  if (input.quizScore !== undefined) renewal.quizScore = input.quizScore;
+  const upsert = insertWhere(
     deps.db,
     userSkills,
     {
-      id: userSkillId,
-      userId: input.userId,
-      skillId: skill.id,
-      makerspaceId: skill.makerspaceId,
+      id: newRowId,
+      userId,
+      skillId,
+      makerspaceId,
       status: input.status,
       certifiedAt: certified ? at : null,
       expiresAt,
@@ -134,15 +141,14 @@ export function planGrant(deps: Deps, state: CertificationState, input: GrantInp
       updatedAt: at,
     },
     guard,
-  ).onConflictDoNothing({ target: [userSkills.userId, userSkills.skillId] });
-  const applied = sql`exists (select 1 from user_skills where user_skills.id = ${userSkillId})`;
+  ).onConflictDoUpdate({ target: [userSkills.userId, userSkills.skillId], set: renewal });
   return {
+    statements: [grantEvent, upsert],
+    applied: sql`exists (select 1 from audit_outbox where id = ${event.id})`,
     userSkillId,
-    created: true,
-    statements: [insert, guardedOutboxStatement(deps.db, event, applied)],
-    applied,
+    makerspaceId,
     event,
-    removesAccess,
+    removesAccess: !certified || (expiresAt !== null && expiresAt <= at),
   };
 }
 
@@ -150,36 +156,40 @@ export function planGrant(deps: Deps, state: CertificationState, input: GrantInp
 export interface CertifyOptions<T> {
   /** A condition the grant is tied to (an approval: the request is still pending); default always. */
   guard?: SQL;
-  /** Refusals that depend on the state read (already certified, a pending request): throw here. */
+  /**
+   * Statements that commit with the grant, and only when it applies (`plan.applied`), with the
+   * ids of the audit events among them (built with {@link eventStatement}).
+   */
+  companions?: (plan: GrantPlan) => { statements: Statement[]; eventIds: string[] };
+  /** The read the caller answers with, run in the same batch after the write. */
+  readBack: (plan: GrantPlan) => Statement;
+  /** When the batch did not apply, the refusals that depend on the state read (already certified…). */
   inspect?: (state: CertificationState) => void;
   /** With prerequisites missing: `throw` 409 (default), or `skip` and return null (auto-approval). */
   missingPrerequisites?: "throw" | "skip";
-  /** Statements, and the events they record, that commit with the grant and only when it applies. */
-  companions?: (plan: GrantPlan, state: CertificationState) => { statements: Statement[]; events: AuditEvent[] };
-  /** The read the caller answers with, run in the same batch after the write. */
-  readBack: (plan: GrantPlan) => Statement;
-  /** After a batch that did not apply, from its read-back: throw when retrying is pointless. */
+  /** When the batch did not apply, from its read-back: throw when trying again is pointless. */
   notApplied?: (readBack: T[]) => void;
 }
 
 export interface Certified<T> {
-  plan: GrantPlan;
+  /** A new row (201) rather than a renewal (200). */
+  created: boolean;
   /** The read-back's rows, as of the commit. */
   rows: T[];
 }
 
 /**
  * One certification written as one unit of work, for every path that grants (POST
- * /skills/user-skills, an approval, an auto-approval): one query reads the skill and the user's
- * standing (404/409 from there), one batch writes the row, its audit event and the caller's
- * companions — all conditional on the grant rules still holding — and reads back both the
- * caller's answer and the user's certifications. The KV entry is rebuilt from those rows, without
- * another D1 read, and the events go to the queue off the response path.
+ * /skills/user-skills, an approval, an auto-approval): ONE batch writes the row, its audit event
+ * and the caller's companions — all conditional on the grant rules — and reads back the caller's
+ * answer, the user's certifications and the events as written. The KV entry is rebuilt from those
+ * rows, and the events go to the queue off the response path. One D1 round trip when it applies.
  *
- * A batch that did not apply (an insert that lost a race to a concurrent grant, a rule that
- * stopped holding between the read and the write) is re-planned from a fresh read, which then
- * answers 409 if a rule no longer holds. After MAX_GRANT_ATTEMPTS lost races it gives up with 503
- * `unavailable` and `Retry-After: 1`: nothing was written, and asking again will likely succeed.
+ * When it did not apply, one read finds out why and answers it (404, 409 `invalid_state`,
+ * `prerequisites_not_met`, or the caller's own refusals). If every rule holds again by then (it
+ * changed between the batch and the read), the batch is tried again; after MAX_GRANT_ATTEMPTS it
+ * gives up with 503 `unavailable` and `Retry-After: 1`: nothing was written, and asking again will
+ * likely succeed.
  */
 export async function certify<T>(
   deps: Deps,
@@ -189,26 +199,31 @@ export async function certify<T>(
   options: CertifyOptions<T>,
 ): Promise<Certified<T> | null> {
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
-    const state = await certificationState(deps, actor, skillId, input.userId);
-    options.inspect?.(state);
-    if (state.missingPrerequisites.length > 0) {
-      if (options.missingPrerequisites === "skip") return null;
-      throw prerequisitesNotMet(state.missingPrerequisites);
-    }
-    const plan = planGrant(deps, state, input, options.guard ?? ALWAYS);
-    const extra = options.companions?.(plan, state) ?? { statements: [], events: [] };
+    const plan = planGrant(deps, actor, skillId, input, options.guard ?? ALWAYS);
+    const extra = options.companions?.(plan) ?? { statements: [], eventIds: [] };
+    const eventIds = [plan.event.id, ...extra.eventIds];
     const results = await runBatch(deps.db, [
       ...plan.statements,
       ...extra.statements,
       options.readBack(plan),
       certificationsQuery(deps.db, input.userId),
+      deps.db
+        .select({ id: auditOutbox.id, payload: auditOutbox.payload })
+        .from(auditOutbox)
+        .where(sql`${auditOutbox.id} in ${valuesOf(eventIds)}`),
     ]);
-    const rows = results[results.length - 2] as T[];
+    const [rows, certifications, written] = results.slice(-3) as [T[], CachedCertification[], WrittenEvent[]];
     if (changesOf(results[0]) === 1) {
-      const certifications = results[results.length - 1] as CachedCertification[];
+      const events = writtenInOrder(eventIds, written);
       await syncCertificationCache(deps, input.userId, certifications, { removesAccess: plan.removesAccess });
-      publishCommitted(deps, [plan.event, ...extra.events]);
-      return { plan, rows };
+      publishCommitted(deps, events);
+      return { created: events[0]?.action === "skill_granted", rows };
+    }
+    const state = await certificationState(deps, actor, skillId, input.userId);
+    options.inspect?.(state);
+    if (state.missingPrerequisites.length > 0) {
+      if (options.missingPrerequisites === "skip") return null;
+      throw prerequisitesNotMet(state.missingPrerequisites);
     }
     options.notApplied?.(rows);
   }
@@ -218,4 +233,19 @@ export async function certify<T>(
     {},
     { retryAfterSeconds: 1 },
   );
+}
+
+interface WrittenEvent {
+  id: string;
+  payload: string;
+}
+
+function writtenInOrder(ids: string[], written: WrittenEvent[]): AuditEvent[] {
+  const byId = new Map(written.map((w) => [w.id, JSON.parse(w.payload) as AuditEvent]));
+  return ids.map((id) => byId.get(id)).filter((e): e is AuditEvent => e !== undefined);
+}
+
+/** The user's row for the skill, by (user, skill): what a grant's read-back selects on. */
+export function userSkillOf(userId: string, skillId: string): SQL | undefined {
+  return and(eq(userSkills.userId, userId), eq(userSkills.skillId, skillId));
 }

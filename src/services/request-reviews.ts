@@ -9,7 +9,7 @@ import { skillRequests } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { iso } from "../lib/time";
 import type { RequestReview, SkillRequest } from "../schemas/requests";
-import { type Certified, certify } from "./grants";
+import { type Certified, certify, eventStatement } from "./grants";
 import { requestQuery } from "./requests";
 
 /**
@@ -17,7 +17,7 @@ import { requestQuery } from "./requests";
  * it still being pending, so of two racing reviews exactly one applies (one approval, one
  * certification) and the other gets 409 `invalid_state`. An approval grants under the same rules
  * as POST /skills/user-skills (the same unit of work, `certify`); when those refuse, the request
- * stays pending. Three D1 round trips: the request, the skill and the user's standing, the batch.
+ * stays pending. Two D1 round trips: the request, then the batch.
  */
 export async function reviewRequest(
   deps: Deps,
@@ -79,21 +79,23 @@ export async function reviewRequest(
         ...fields,
         action: "request_approved",
         reason: body.notes ?? null,
-        metadata: { request_id: id, user_skill_id: plan.userSkillId },
+        metadata: { request_id: id, user_skill_id: null },
       });
       return {
         statements: [
-          guardedOutboxStatement(deps.db, approved, sql`${stillPending} and ${plan.applied}`),
+          eventStatement(deps.db, approved, sql`${stillPending} and ${plan.applied}`, [
+            ["$.metadata.user_skill_id", plan.userSkillId],
+          ]),
           deps.db
             .update(skillRequests)
             .set(review)
             .where(and(eq(skillRequests.id, id), eq(skillRequests.status, "pending"), plan.applied)),
         ],
-        events: [approved],
+        eventIds: [approved.id],
       };
     },
     readBack: () => requestQuery(deps, id),
-    // Reviewed by someone else meanwhile: nothing to retry.
+    // Reviewed by someone else meanwhile: nothing to try again.
     notApplied: ([current]) => {
       if (current?.status !== "pending") throw notPending();
     },

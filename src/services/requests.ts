@@ -1,17 +1,17 @@
-import { and, desc, eq, type SQL } from "drizzle-orm";
+import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
+import { outboxStatements, publishCommitted } from "../audit/producer";
 import { assertRowReadable, readerScope } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { insertWhere, isUniqueViolation, runBatch } from "../db/client";
-import { type SkillRow, skillRequests, skills } from "../db/schema";
+import { skillRequests, skills } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { RequestCreate, RequestListQuery, SkillRequest } from "../schemas/requests";
 import { type CertificationState, certificationState } from "./certification-state";
-import { certify } from "./grants";
+import { certify, eventStatement } from "./grants";
 
 /** `reviewed_by` / `certified_by` of requests approved by SKILL_REQUEST_AUTO_APPROVE. */
 export const AUTO_APPROVER = "system:auto-approve";
@@ -93,7 +93,7 @@ async function pendingRequestId(deps: Deps, userId: string, skillId: string): Pr
 function requestRow(
   id: string,
   userId: string,
-  skill: Pick<SkillRow, "id" | "makerspaceId">,
+  skill: { id: string; makerspaceId: string | SQL },
   body: RequestCreate,
   at: string,
 ) {
@@ -162,8 +162,9 @@ export async function createRequest(deps: Deps, actor: Principal, body: RequestC
 
 /**
  * The request is written approved, in the same unit of work as the grant (`certify`) and only if
- * the grant applied. Returns null when the prerequisites are not met (now, or by the time the
- * batch ran): the request is then filed pending like any other.
+ * the grant applied — which it does only while the user neither holds the skill nor has a pending
+ * request for it. Returns null when the prerequisites are not met (now, or by the time the batch
+ * ran): the request is then filed pending like any other.
  */
 async function autoApprove(
   deps: Deps,
@@ -174,12 +175,18 @@ async function autoApprove(
 ): Promise<SkillRequest | null> {
   const id = newId("req");
   const at = iso(deps.now);
+  const skillId = body.skill_id;
+  const neitherHeldNorPending = sql`not exists (select 1 from user_skills u where u.user_id = ${userId}
+      and u.skill_id = ${skillId} and u.status = 'certified' and (u.expires_at is null or u.expires_at > ${at}))
+    and not exists (select 1 from skill_requests r where r.user_id = ${userId} and r.skill_id = ${skillId}
+      and r.status = 'pending')`;
   const input = { userId, status: "certified" as const, certifiedBy: AUTO_APPROVER, requestId: id };
-  const done = await certify<SkillRequest>(deps, actor, body.skill_id, input, {
+  const done = await certify<SkillRequest>(deps, actor, skillId, input, {
+    guard: neitherHeldNorPending,
     inspect,
     missingPrerequisites: "skip",
-    companions: (plan, { skill }) => {
-      const fields = { makerspaceId: skill.makerspaceId, userId, skillId: skill.id };
+    companions: (plan) => {
+      const fields = { makerspaceId: "", userId, skillId };
       const created = newEvent(deps, {
         ...fields,
         action: "request_created",
@@ -191,16 +198,21 @@ async function autoApprove(
         ...fields,
         action: "request_approved",
         performedBy: AUTO_APPROVER,
-        metadata: { request_id: id, user_skill_id: plan.userSkillId, auto_approved: true },
+        metadata: { request_id: id, user_skill_id: null, auto_approved: true },
       });
+      const skill = { id: skillId, makerspaceId: plan.makerspaceId };
       const row = { ...requestRow(id, userId, skill, body, at), status: "approved" as const };
+      const inMakerspace: [string, SQL] = ["$.makerspace_id", plan.makerspaceId];
       return {
         statements: [
           insertWhere(deps.db, skillRequests, { ...row, reviewedBy: AUTO_APPROVER, reviewedAt: at }, plan.applied),
-          guardedOutboxStatement(deps.db, created, plan.applied),
-          guardedOutboxStatement(deps.db, approved, plan.applied),
+          eventStatement(deps.db, created, plan.applied, [inMakerspace]),
+          eventStatement(deps.db, approved, plan.applied, [
+            inMakerspace,
+            ["$.metadata.user_skill_id", plan.userSkillId],
+          ]),
         ],
-        events: [created, approved],
+        eventIds: [created.id, approved.id],
       };
     },
     readBack: () => requestQuery(deps, id),

@@ -10,7 +10,7 @@ import { skills, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
 import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } from "../schemas/user-skills";
-import { type Certified, certify } from "./grants";
+import { type Certified, certify, userSkillOf } from "./grants";
 
 /** A certified row whose `expires_at` has passed reads as `expired`, whatever the cron has done. */
 function effectiveStatus(nowIso: string): SQL<UserSkillStatus> {
@@ -121,7 +121,7 @@ export async function revokeUserSkill(
 
 /**
  * POST /skills/user-skills: the skill active and in the caller's makerspace, its prerequisites
- * held, then one row per user and skill — created (201) or renewed (200). Two D1 round trips.
+ * held, then one row per user and skill — created (201) or renewed (200). One D1 round trip.
  */
 export async function grantSkill(
   deps: Deps,
@@ -138,7 +138,7 @@ export async function grantSkill(
   };
   // Without `missingPrerequisites: "skip"`, certify answers or throws.
   const done = (await certify<UserSkill>(deps, actor, body.skill_id, input, {
-    readBack: (plan) => selectUserSkills(deps).where(eq(userSkills.id, plan.userSkillId)),
+    readBack: () => selectUserSkills(deps).where(userSkillOf(body.user_id, body.skill_id)),
   })) as Certified<UserSkill>;
-  return { userSkill: done.rows[0] as UserSkill, created: done.plan.created };
+  return { userSkill: done.rows[0] as UserSkill, created: done.created };
 }
