@@ -182,6 +182,8 @@ const EXTRA_FIELDS = new Set([
   "existing_skill_id",
   "missing_prerequisites",
   "request_id",
+  "reason",
+  "denial",
 ]);
 
 /** The contract's error body, with no internals (stack, SQL, driver messages) anywhere in it. */
