@@ -87,7 +87,12 @@ export class AppError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(type: ErrorType, detail: string, extra: ErrorExtra = {}, options: AppErrorOptions = {}) {
+    // A 4xx is an answer, not a fault: no stack is captured (it is never logged, and capturing
+    // one was a visible part of a denied `verify`'s CPU). 5xx keep theirs for the log.
+    const limit = Error.stackTraceLimit;
+    if (statusOf(type) < 500) Error.stackTraceLimit = 0;
     super(detail, { cause: options.cause });
+    Error.stackTraceLimit = limit;
     this.name = "AppError";
     this.type = type;
     this.status = statusOf(type);
