@@ -1,30 +1,48 @@
-// npm run bench — starts the built Worker on Miniflare (npm run start:local) on a fresh local
-// database, loads a deterministic dataset through the API, then drives each scenario with
-// autocannon on 127.0.0.1 and prints requests/s, p50, p99 and non-2xx, with each scenario's
-// ratio to /health. Writes the same to bench-results/bench.json. Bounded in time.
+// npm run bench — the access hot path and the grant write, measured side by side in one run:
+// 1. the floor: a no-op Worker served by the same Miniflare (scripts/floor-server.mjs);
+// 2. the built Worker on Miniflare (npm run start:local) on a fresh local database, loaded with the
+//    bench dataset through the API (scripts/lib/bench-dataset.mjs), each member's KV entry warmed;
+// 3. each scenario driven by wrk (2 threads, random member × equipment per request; 2 s warm-up,
+//    then BENCH_SECONDS measured), with the server's own CPU time per request read from /proc;
+// 4. with SEED_URL, the seed's stack (FastAPI + PostgreSQL + Redis) loaded with the same dataset and
+//    driven by the same wrk script, for the routes it has.
+// Prints the table (req/s, ratio to the floor and to /health, p50/p99, server CPU per request) and
+// the targets, and writes bench-results/bench.json.
 //
-// Env: BENCH_PORT (8791), BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_MEMBERS (2000),
-//      BENCH_EQUIPMENT (200), BENCH_SKILLS (100), BENCH_CERTS (15).
-import { mkdirSync, writeFileSync } from "node:fs";
+// Env: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_GRANT_CONNECTIONS (16), BENCH_MEMBERS (2000),
+//      BENCH_PORT (a free one);
+//      SEED_URL (e.g. http://127.0.0.1:8100), SEED_JWT_SECRET (bench-secret), SEED_PIDS (its server's
+//      root PIDs, for its CPU per request), SEED_LOADED=1 (already loaded with this dataset).
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import autocannon from "autocannon";
-import { api, BUDGETS_OFF, mintToken, pool, prng, registerDevice, startServer } from "./lib/client.mjs";
+import { join } from "node:path";
+import { benchDataset, loadDataset, MAKERSPACE } from "./lib/bench-dataset.mjs";
+import { api, BUDGETS_OFF, freePort, mintToken, pool, startServer } from "./lib/client.mjs";
+import { haveWrk, measure, treesCpu, workerdCpu, writeScenarioData } from "./lib/load.mjs";
 
-const PORT = Number(process.env.BENCH_PORT ?? 8791);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const GRANT_CONNECTIONS = Number(process.env.BENCH_GRANT_CONNECTIONS ?? 16);
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 2000);
-const EQUIPMENT = Number(process.env.BENCH_EQUIPMENT ?? 200);
-const SKILLS = Number(process.env.BENCH_SKILLS ?? 100);
-const CERTS = Number(process.env.BENCH_CERTS ?? 15);
-const MS = "ms-bench";
+const SEED_URL = process.env.SEED_URL?.replace(/\/$/, "");
+const SEED_SECRET = process.env.SEED_JWT_SECRET ?? "bench-secret";
+
+/** The scenarios; `seed` marks those the seed's stack implements. */
+const SCENARIOS = [
+  { name: "/health", scenario: "health", seed: true },
+  { name: "cached single check", scenario: "cached", seed: true },
+  { name: "strong single check", scenario: "strong" },
+  { name: "verify", scenario: "verify", expected403: true },
+  { name: "bulk check (200 equipment)", scenario: "bulk", seed: true },
+  { name: "bulk check, 4 connections", scenario: "bulk", connections: 4 },
+  { name: "grant (renewal)", scenario: "grant", connections: GRANT_CONNECTIONS, seed: true },
+];
 
 let lastProgress = 0;
-/** One progress line: rewritten in place on a terminal, else printed every 2 s. */
 function progress(label, done, total, started) {
   const now = Date.now();
   const final = done === total;
-  if (!final && now - lastProgress < (process.stdout.isTTY ? 200 : 2000)) return;
+  if (!final && now - lastProgress < (process.stdout.isTTY ? 200 : 3000)) return;
   lastProgress = now;
   const rate = done / Math.max(0.001, (now - started) / 1000);
   const line = `  ${label}: ${done}/${total} (${rate.toFixed(0)}/s)`;
@@ -32,235 +50,230 @@ function progress(label, done, total, started) {
   else console.log(line);
 }
 
-async function must(res, what) {
-  const r = await res;
-  if (r.status >= 300) throw new Error(`${what} failed: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-/** One makerspace, SKILLS skills (some with prerequisites), EQUIPMENT items needing 1–3 skills, MEMBERS × ~CERTS certifications. */
-async function loadDataset(url) {
-  const rand = prng(540);
-  const adminCall = api(url, await mintToken({ role: "makerspace_admin", sub: "bench-admin", makerspace: MS }));
-  const equipmentIds = Array.from({ length: EQUIPMENT }, (_, i) => `eq-bench-${String(i).padStart(3, "0")}`);
-  let started = Date.now();
-  let done = 0;
-  await pool(equipmentIds, 8, async (id, i) => {
-    await must(adminCall("POST", "/api/v1/equipment", { id, name: `Machine ${i}`, makerspace_id: MS }), "equipment");
-    progress("equipment", ++done, EQUIPMENT, started);
-  });
-
-  // Each equipment item needs 1–3 distinct skills; skill i links the items that chose it.
-  const links = Array.from({ length: SKILLS }, () => []);
-  for (const eq of equipmentIds) {
-    const n = 1 + Math.floor(rand() * 3);
-    const chosen = new Set();
-    while (chosen.size < n) chosen.add(Math.floor(rand() * SKILLS));
-    for (const s of chosen) links[s].push(eq);
-  }
-  // Skills from index 20 on may have one prerequisite among the lower indices (acyclic).
-  const prereqOf = Array.from({ length: SKILLS }, (_, i) => (i >= 20 && rand() < 0.3 ? Math.floor(rand() * i) : null));
-  const skillIds = [];
-  started = Date.now();
-  for (let i = 0; i < SKILLS; i++) {
-    const body = await must(
-      adminCall("POST", "/api/v1/skills/", {
-        name: `Bench Skill ${i}`,
-        category: ["Safety", "Machining", "Electronics", "Woodwork"][i % 4],
-        level: ["beginner", "intermediate", "advanced", "expert"][i % 4],
-        makerspace_id: MS,
-        prerequisite_ids: prereqOf[i] === null ? [] : [skillIds[prereqOf[i]]],
-        equipment_ids: links[i],
-      }),
-      "skill",
-    );
-    skillIds.push(body.id);
-    progress("skills", i + 1, SKILLS, started);
-  }
-
-  // ~CERTS certifications per member, prerequisites included, granted in dependency order.
-  const grants = [];
-  for (let m = 0; m < MEMBERS; m++) {
-    const held = new Set();
-    const add = (s) => {
-      if (held.has(s)) return;
-      if (prereqOf[s] !== null) add(prereqOf[s]);
-      held.add(s);
-    };
-    while (held.size < CERTS) add(Math.floor(rand() * SKILLS));
-    grants.push({ user: `member-${String(m).padStart(4, "0")}`, skills: [...held].sort((a, b) => a - b) });
-  }
-  const totalGrants = grants.reduce((n, g) => n + g.skills.length, 0);
-  started = Date.now();
-  done = 0;
-  await pool(grants, 16, async (g) => {
-    for (const s of g.skills) {
-      await must(adminCall("POST", "/api/v1/skills/user-skills", { user_id: g.user, skill_id: skillIds[s] }), "grant");
-      done++;
-      progress("certifications", done, totalGrants, started);
-    }
-  });
-  return { users: grants.map((g) => g.user), equipmentIds, totalGrants };
-}
-
-function runScenario({ url, token, pick, method = "GET", body, seconds, connections = CONNECTIONS }) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url,
-        connections,
-        duration: seconds,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        requests: [
-          {
-            method,
-            setupRequest: (req) => {
-              const { path, payload } = pick();
-              return { ...req, path, ...(payload ? { body: JSON.stringify(payload) } : body ? { body } : {}) };
-            },
-          },
-        ],
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
-  });
-}
-
-function summarise(name, result, expectedStatuses = []) {
-  const codes = result.statusCodeStats ?? {};
-  const non2xx = Object.entries(codes)
-    .filter(([code]) => !code.startsWith("2"))
-    .reduce((n, [, v]) => n + v.count, 0);
-  const expected = Object.entries(codes)
-    .filter(([code]) => expectedStatuses.includes(Number(code)))
-    .reduce((n, [, v]) => n + v.count, 0);
+function row(server, s, result) {
+  const connections = s.connections ?? CONNECTIONS;
+  const unexpected = result.other_status + result.socket_errors + (s.expected403 ? 0 : result.denied_403);
   return {
-    scenario: name,
-    requests_per_sec: Math.round(result.requests.average),
-    p50_ms: result.latency.p50,
-    p99_ms: result.latency.p99,
-    non_2xx: non2xx,
-    unexpected_non_2xx: non2xx - expected + result.errors + result.timeouts,
-    total_requests: result.requests.total,
-    status_codes: Object.fromEntries(Object.entries(codes).map(([k, v]) => [k, v.count])),
+    server,
+    scenario: s.name,
+    connections,
+    requests_per_sec: Math.round(result.rps),
+    p50_ms: result.p50_ms,
+    p99_ms: result.p99_ms,
+    cpu_ms_per_req: result.cpu_ms_per_req ?? null,
+    non_2xx: result.denied_403 + result.other_status,
+    unexpected,
+    requests: result.requests,
   };
 }
 
-async function main() {
-  const wall = Date.now();
-  console.log(`Starting the built Worker on Miniflare (127.0.0.1:${PORT}) with a fresh local database…`);
-  // One device token drives every scenario, thousands of calls a second: the budgets are off.
-  const server = await startServer({ port: PORT, env: BUDGETS_OFF });
-  try {
-    console.log(
-      `Loading dataset: ${SKILLS} skills, ${EQUIPMENT} equipment, ${MEMBERS} members × ~${CERTS} certifications`,
-    );
-    const data = await loadDataset(server.url);
-    const deviceToken = await registerDevice(server.url, { name: "Bench door", makerspace: MS });
-    const rand = prng(7);
-    const randomUser = () => data.users[Math.floor(rand() * data.users.length)];
-    const randomEq = () => data.equipmentIds[Math.floor(rand() * data.equipmentIds.length)];
-    const u = (path) => ({ path });
-
-    // Warm the KV cache for every member (cached checks are measured warm, as in production).
-    const warmCall = api(server.url, deviceToken);
-    const warmStart = Date.now();
-    let warmed = 0;
-    await pool(data.users, 16, async (user) => {
-      await warmCall("GET", `/api/v1/skills/access/equipment/${data.equipmentIds[0]}?user_id=${user}`);
-      progress("warming KV", ++warmed, data.users.length, warmStart);
-    });
-
-    const scenarios = [
-      { name: "/health", pick: () => u("/health") },
-      {
-        name: "cached single check",
-        pick: () => u(`/api/v1/skills/access/equipment/${randomEq()}?user_id=${randomUser()}&consistency=cached`),
-      },
-      {
-        name: "strong single check",
-        pick: () => u(`/api/v1/skills/access/equipment/${randomEq()}?user_id=${randomUser()}&consistency=strong`),
-      },
-      {
-        name: "verify",
-        method: "POST",
-        expected: [403],
-        pick: () => ({
-          path: `/api/v1/skills/access/equipment/${randomEq()}/verify`,
-          payload: { user_id: randomUser() },
-        }),
-      },
-      { name: "bulk check (all equipment)", pick: () => u(`/api/v1/skills/access/equipment?user_id=${randomUser()}`) },
-      {
-        name: "bulk check, 4 connections (latency)",
-        connections: 4,
-        pick: () => u(`/api/v1/skills/access/equipment?user_id=${randomUser()}`),
-      },
-    ];
-
-    const rows = [];
-    for (const s of scenarios) {
-      process.stdout.write(`  running ${s.name} (2 s warm-up + ${SECONDS} s)…\n`);
-      const options = {
-        url: server.url,
-        token: deviceToken,
-        pick: s.pick,
-        method: s.method,
-        connections: s.connections,
-      };
-      await runScenario({ ...options, seconds: 2 });
-      const result = await runScenario({ ...options, seconds: SECONDS });
-      rows.push(summarise(s.name, result, s.expected ?? []));
-    }
-    const health = rows[0].requests_per_sec;
-    for (const [i, r] of rows.entries()) {
-      r.connections = scenarios[i]?.connections ?? CONNECTIONS;
-      r.ratio_to_health = Number((r.requests_per_sec / health).toFixed(2));
-    }
-
-    const meta = {
-      date: new Date().toISOString(),
-      machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "cpu"}`,
-      node: process.version,
-      server: "built Worker on Miniflare (npm run start:local), local D1/KV/Queues",
-      connections: CONNECTIONS,
+async function runAll(server, url, cpu, token, dataDir, scenarios) {
+  const rows = [];
+  for (const s of scenarios) {
+    process.stdout.write(`  ${server}: ${s.name} (2 s warm-up + ${SECONDS} s)…\n`);
+    const result = await measure({
+      url,
+      scenario: s.scenario,
       seconds: SECONDS,
-      dataset: { skills: SKILLS, equipment: EQUIPMENT, members: MEMBERS, certifications: data.totalGrants },
-      wall_seconds: Math.round((Date.now() - wall) / 1000),
-    };
-    const targets = {
-      "cached single check ≥ 0.8 × /health": rows[1].ratio_to_health >= 0.8,
-      "strong single check ≥ 0.3 × /health": rows[2].ratio_to_health >= 0.3,
-      "verify ≥ 0.3 × /health": rows[3].ratio_to_health >= 0.3,
-      "bulk check p99 ≤ 50 ms": rows[4].p99_ms <= 50,
-      "zero unexpected non-2xx": rows.every((r) => r.unexpected_non_2xx === 0),
-    };
+      connections: s.connections ?? CONNECTIONS,
+      dataDir,
+      token,
+      makerspace: MAKERSPACE,
+      cpu,
+    });
+    rows.push(row(server, s, result));
+  }
+  return rows;
+}
 
-    console.log(`\n${meta.date} · ${meta.machine} · ${CONNECTIONS} connections · ${SECONDS} s per scenario`);
-    console.log("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | unexpected | × /health |");
-    console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (const r of rows) {
-      console.log(
-        `| ${r.scenario} | ${r.connections} | ${r.requests_per_sec} | ${r.p50_ms} | ${r.p99_ms} | ${r.non_2xx} | ${r.unexpected_non_2xx} | ${r.ratio_to_health} |`,
-      );
-    }
-    console.log("\nTargets:");
-    for (const [k, ok] of Object.entries(targets)) console.log(`  ${ok ? "met   " : "MISSED"} ${k}`);
-    mkdirSync("bench-results", { recursive: true });
-    writeFileSync("bench-results/bench.json", `${JSON.stringify({ meta, rows, targets }, null, 2)}\n`);
-    console.log("\nWritten to bench-results/bench.json");
+async function loadInto(url, token, data, label) {
+  console.log(
+    `Loading ${label}: ${data.skills.length} skills, ${data.equipment.length} equipment, ${MEMBERS} members…`,
+  );
+  const call = api(url, token);
+  const loaded = await loadDataset(call, data, { onProgress: progress });
+  console.log(`  ${loaded.grants} grants at ${loaded.grantsPerSecond}/s (16 in flight, round-robin over members)`);
+  const started = Date.now();
+  let warmed = 0;
+  await pool(loaded.users, 16, async (u) => {
+    await call("GET", `/api/v1/skills/access/equipment/${loaded.equipmentIds[0]}?user_id=${u}`);
+    progress("warming the per-member cache", ++warmed, loaded.users.length, started);
+  });
+  return loaded;
+}
+
+/** Servers this run started, stopped even when the time budget runs out. */
+const running = new Set();
+function track(server) {
+  running.add(server);
+  const stop = server.stop;
+  server.stop = async () => {
+    running.delete(server);
+    await stop();
+  };
+  return server;
+}
+
+const fmt = (v, digits = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
+
+async function main() {
+  if (!haveWrk()) throw new Error("wrk not found: apt-get install -y wrk");
+  const wall = Date.now();
+  const loadBefore = os.loadavg()[0];
+  const data = benchDataset({ members: MEMBERS });
+  const dataDir = mkdtempSync(join(os.tmpdir(), "makrcave-bench-"));
+  const rows = [];
+
+  const floorPort = await freePort();
+  console.log(`The floor: a no-op Worker on the same Miniflare (127.0.0.1:${floorPort})…`);
+  const floor = track(await startServer({ script: "scripts/floor-server.mjs", port: floorPort }));
+  try {
+    writeScenarioData(dataDir, { users: ["none"], equipmentIds: ["none"], held: [] });
+    const noop = [{ name: "no-op Worker", scenario: "floor" }];
+    rows.push(...(await runAll("floor", floor.url, workerdCpu(floor.pid), undefined, dataDir, noop)));
+  } finally {
+    await floor.stop();
+  }
+
+  const port = Number(process.env.BENCH_PORT ?? (await freePort()));
+  console.log(`Starting the built Worker on Miniflare (127.0.0.1:${port}) with a fresh local database…`);
+  // One admin token drives every scenario, thousands of calls a second: the budgets are off.
+  const server = track(await startServer({ port, env: BUDGETS_OFF }));
+  let loadRate;
+  try {
+    const token = await mintToken({ role: "makerspace_admin", sub: "bench-admin", makerspace: MAKERSPACE });
+    const loaded = await loadInto(server.url, token, data, "the Worker");
+    loadRate = loaded.grantsPerSecond;
+    writeScenarioData(dataDir, loaded);
+    rows.push(...(await runAll("worker", server.url, workerdCpu(server.pid), token, dataDir, SCENARIOS)));
   } finally {
     await server.stop();
   }
+
+  let seedLoadRate = null;
+  if (SEED_URL) {
+    const token = await mintToken({
+      role: "makerspace_admin",
+      sub: "bench-admin",
+      makerspace: MAKERSPACE,
+      secret: SEED_SECRET,
+    });
+    let loaded;
+    if (process.env.SEED_LOADED === "1") {
+      const skills = (await api(SEED_URL, token)("GET", `/api/v1/skills/?makerspace_id=${MAKERSPACE}&limit=1000`)).body;
+      const ids = new Map((Array.isArray(skills) ? skills : (skills?.items ?? [])).map((s) => [s.name, s.id]));
+      loaded = {
+        users: data.members.map((m) => m.id),
+        equipmentIds: data.equipment.map((e) => e.id),
+        held: data.members.flatMap((m) => m.grants.map((g) => [m.id, ids.get(data.skills[g].name)])),
+      };
+    } else {
+      loaded = await loadInto(SEED_URL, token, data, "the seed's stack");
+      seedLoadRate = loaded.grantsPerSecond;
+    }
+    const seedDir = mkdtempSync(join(os.tmpdir(), "makrcave-bench-seed-"));
+    writeScenarioData(seedDir, loaded);
+    const pids = (process.env.SEED_PIDS ?? "").split(/\s+/).filter(Boolean).map(Number);
+    const cpu = pids.length > 0 ? treesCpu(pids) : undefined;
+    rows.push(
+      ...(await runAll(
+        "seed",
+        SEED_URL,
+        cpu,
+        token,
+        seedDir,
+        SCENARIOS.filter((x) => x.seed),
+      )),
+    );
+  }
+
+  const floorRps = rows[0].requests_per_sec;
+  const floorCpu = rows[0].cpu_ms_per_req;
+  for (const r of rows) {
+    const own = rows.find((x) => x.server === r.server && x.scenario === "/health");
+    r.ratio_to_floor = Number((r.requests_per_sec / floorRps).toFixed(2));
+    r.ratio_to_health = own ? Number((r.requests_per_sec / own.requests_per_sec).toFixed(2)) : null;
+    // The same ratios from server CPU per request: steadier than req/s on a shared machine.
+    r.cpu_ratio_to_floor = r.cpu_ms_per_req && floorCpu ? Number((floorCpu / r.cpu_ms_per_req).toFixed(2)) : null;
+    r.cpu_ratio_to_health =
+      r.cpu_ms_per_req && own?.cpu_ms_per_req ? Number((own.cpu_ms_per_req / r.cpu_ms_per_req).toFixed(2)) : null;
+  }
+  const worker = (name) => rows.find((r) => r.server === "worker" && r.scenario === name);
+  const ratioGoal = (name, min, toFloor = false) => {
+    const r = worker(name);
+    const [byRps, byCpu] = toFloor
+      ? [r.ratio_to_floor, r.cpu_ratio_to_floor]
+      : [r.ratio_to_health, r.cpu_ratio_to_health];
+    return { met: byRps >= min, by_rps: byRps, by_cpu: byCpu };
+  };
+  const grants = worker("grant (renewal)").requests_per_sec;
+  const targets = {
+    "/health ≥ 0.85 × the floor": ratioGoal("/health", 0.85, true),
+    "cached single check ≥ 0.6 × /health": ratioGoal("cached single check", 0.6),
+    "bulk check ≥ 0.4 × /health": ratioGoal("bulk check (200 equipment)", 0.4),
+    "strong single check ≥ 0.35 × /health": ratioGoal("strong single check", 0.35),
+    "verify ≥ 0.35 × /health": ratioGoal("verify", 0.35),
+    [`grants ≥ 280/s at ${GRANT_CONNECTIONS} connections`]: { met: grants >= 280, per_sec: grants },
+    "zero unexpected non-2xx": { met: rows.every((r) => r.server !== "worker" || r.unexpected === 0) },
+  };
+
+  const cpus = os.cpus();
+  const meta = {
+    date: new Date().toISOString(),
+    machine: `${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${cpus[0]?.model ?? "cpu"}`,
+    load_average: { before: Number(loadBefore.toFixed(2)), after: Number(os.loadavg()[0].toFixed(2)) },
+    node: process.version,
+    load_generator: `wrk, 2 threads, on the same machine; 2 s warm-up + ${SECONDS} s per scenario`,
+    server:
+      "built Worker on Miniflare (npm run start:local), local D1/KV/Queues; floor: no-op Worker on the same Miniflare",
+    cpu: "server CPU per request: user + system time of the server's workerd processes (/proc) over the measured run",
+    dataset: {
+      makerspace: MAKERSPACE,
+      members: MEMBERS,
+      skills: data.skills.length,
+      equipment: data.equipment.length,
+      grants: data.members.reduce((n, m) => n + m.grants.length, 0),
+    },
+    load_grants_per_sec: { worker: loadRate, seed: seedLoadRate },
+    seed_url: SEED_URL ?? null,
+    wall_seconds: Math.round((Date.now() - wall) / 1000),
+  };
+
+  console.log(
+    `\n${meta.date} · ${meta.machine} · load average ${meta.load_average.before} → ${meta.load_average.after}`,
+  );
+  console.log(`wrk 2 threads · ${SECONDS} s per scenario · ${MEMBERS} members · grants while loading: ${loadRate}/s`);
+  console.log(
+    "| server | scenario | conns | req/s | × floor | × /health | p50 ms | p99 ms | CPU ms/req | × floor by CPU | × /health by CPU | non-2xx | unexpected |",
+  );
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.server} | ${r.scenario} | ${r.connections} | ${r.requests_per_sec} | ${fmt(r.ratio_to_floor)} | ${fmt(r.ratio_to_health)} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.cpu_ms_per_req, 3)} | ${fmt(r.cpu_ratio_to_floor)} | ${fmt(r.cpu_ratio_to_health)} | ${r.non_2xx} | ${r.unexpected} |`,
+    );
+  }
+  console.log("\nTargets (judged on req/s; the same ratio from server CPU per request beside it):");
+  for (const [k, t] of Object.entries(targets)) {
+    const detail =
+      t.by_rps !== undefined
+        ? ` (req/s ${fmt(t.by_rps)}, CPU ${fmt(t.by_cpu)})`
+        : t.per_sec !== undefined
+          ? ` (${t.per_sec}/s)`
+          : "";
+    console.log(`  ${t.met ? "met   " : "MISSED"} ${k}${detail}`);
+  }
+  mkdirSync("bench-results", { recursive: true });
+  writeFileSync("bench-results/bench.json", `${JSON.stringify({ meta, rows, targets }, null, 2)}\n`);
+  console.log("\nWritten to bench-results/bench.json");
 }
 
 const deadline = setTimeout(
-  () => {
+  async () => {
     console.error("bench: time budget exceeded, stopping");
+    await Promise.allSettled([...running].map((s) => s.stop()));
     process.exit(2);
   },
-  20 * 60 * 1000,
+  30 * 60 * 1000,
 );
 main()
   .then(() => clearTimeout(deadline))

@@ -1,5 +1,6 @@
 // npm run start:local — the built Worker on Miniflare at http://127.0.0.1:$PORT (default 8787),
 // local D1/KV/Queues, migrations applied, secrets from .dev.vars. Runs until SIGINT/SIGTERM.
+// INSPECTOR_PORT opens the Worker's inspector there (CPU profiles: scripts/profile.mjs).
 import { startLocalServer } from "./lib/local-server.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -15,7 +16,13 @@ const OVERRIDABLE = [
   "RATE_MAKERSPACE_PER_MINUTE",
 ];
 const vars = Object.fromEntries(OVERRIDABLE.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
-const server = await startLocalServer({ port, persistDir: process.env.PERSIST_DIR ?? ".wrangler/state", vars });
+const inspectorPort = process.env.INSPECTOR_PORT ? Number(process.env.INSPECTOR_PORT) : undefined;
+const server = await startLocalServer({
+  port,
+  persistDir: process.env.PERSIST_DIR ?? ".wrangler/state",
+  vars,
+  inspectorPort,
+});
 console.log(`MakrCave Skills API (built Worker on Miniflare) listening on ${server.url}`);
 let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"]) {

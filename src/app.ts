@@ -1,12 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
-import { loadConfig } from "./config";
 import type { AppEnv } from "./context";
 import { AppError, validationError } from "./lib/errors";
 import { toFieldErrors } from "./lib/validate";
 import { authenticate } from "./middleware/auth";
 import { enforceScope } from "./middleware/authorize";
+import { cors } from "./middleware/cors";
 import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext, requestDeps } from "./middleware/request-context";
@@ -42,19 +41,7 @@ export function baseApp() {
     },
   });
   app.use("*", requestContext);
-  app.use(
-    "/api/*",
-    cors({
-      origin: (origin, c) => {
-        const allowed = loadConfig(c.env).ALLOWED_ORIGINS;
-        return allowed.includes(origin) ? origin : null;
-      },
-      allowHeaders: ["authorization", "content-type", "if-none-match", "x-request-id"],
-      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["etag", "retry-after", "x-request-id"],
-      maxAge: 600,
-    }),
-  );
+  app.use("/api/*", cors);
   app.use("*", requestDeps);
   app.use(
     "/api/*",
@@ -67,7 +54,8 @@ export function baseApp() {
   );
   app.use("/api/*", authenticate);
   app.use("/api/*", jsonBody);
-  app.use("*", fixedPathMethods(app));
+  // Only under /api can a `/:id` route take a fixed name; elsewhere notFound answers 405.
+  app.use("/api/*", fixedPathMethods(app));
   app.onError(onError);
   app.notFound(notFoundOrMethodNotAllowed(app));
   return app;

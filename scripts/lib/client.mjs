@@ -15,8 +15,12 @@ import { readDevVars } from "./dev-vars.mjs";
 export const BUDGETS_OFF = { RATE_CALLER_PER_MINUTE: "0", RATE_BADGE_PER_MINUTE: "0", RATE_MAKERSPACE_PER_MINUTE: "0" };
 export const BUDGETS_OFF_ARGS = Object.entries(BUDGETS_OFF).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
 
-export async function mintToken({ role, sub, makerspace, minutes = 120, claims = {} }) {
-  const secret = process.env.JWT_SECRET_KEY ?? readDevVars().JWT_SECRET_KEY;
+/**
+ * An HS256 token under `secret` (default: JWT_SECRET_KEY from the environment, else .dev.vars).
+ * @param {{ role: string, sub: string, makerspace?: string, minutes?: number, claims?: Record<string, unknown>, secret?: string }} options
+ */
+export async function mintToken({ role, sub, makerspace, minutes = 120, claims = {}, secret: given }) {
+  const secret = given ?? process.env.JWT_SECRET_KEY ?? readDevVars().JWT_SECRET_KEY;
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ role, ...(makerspace ? { makerspace_id: makerspace } : {}), ...claims })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -118,6 +122,8 @@ export async function startServer({ script = "scripts/start-local.mjs", port, ar
   return {
     url,
     persistDir,
+    /** The server script's process: the root of the server's process tree (its CPU: lib/load.mjs). */
+    pid: child.pid,
     async stop() {
       try {
         process.kill(-child.pid, "SIGTERM");

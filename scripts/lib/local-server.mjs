@@ -45,9 +45,9 @@ export async function applyMigrations(db, dir = "migrations") {
 
 /**
  * Starts the Worker on 127.0.0.1:port with local D1/KV/Queues persisted under `persistDir`
- * (shared with `wrangler dev` when it is `.wrangler/state`). Returns { url, mf, stop }.
- * `handleStructuredLogs` receives the Worker's console lines instead of the terminal (the bench
- * keeps the routine ones quiet).
+ * (shared with `wrangler dev` when it is `.wrangler/state`), and its inspector on `inspectorPort`
+ * when given. Returns { url, mf, stop }. `handleStructuredLogs` receives the Worker's console
+ * lines instead of the terminal (the bench keeps the routine ones quiet).
  *
  * Nothing answers on `port` before the migrations are applied: Miniflare first runs the Worker on
  * a random loopback port that no client knows, the migrations are applied through it, and only
@@ -60,6 +60,7 @@ export async function startLocalServer({
   vars = {},
   build = true,
   handleStructuredLogs,
+  inspectorPort,
 } = {}) {
   await ensureDevVars();
   const scriptPath = build ? buildWorker() : join("dist", "index.js");
@@ -70,6 +71,8 @@ export async function startLocalServer({
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: listenPort,
+      // DevTools / Chrome DevTools Protocol (scripts/profile.mjs): ws://127.0.0.1:<port>/<worker name>.
+      ...(inspectorPort ? { inspectorPort } : {}),
       resourcePersistencePath: join(persistDir, "v3"),
       // The placeholder Request.cf: no fetch from workers.cloudflare.com (offline machines).
       cf: false,

@@ -18,8 +18,11 @@ export interface HeldCertification {
 export interface DecisionInput {
   equipmentStatus: EquipmentStatus;
   requiredSkills: RequiredSkillRef[];
-  /** Rows with stored status `certified`; expiry is decided here against `now`. */
-  certifications: HeldCertification[];
+  /**
+   * Rows with stored status `certified` (expiry is decided here against `now`), or the ids
+   * `heldSkillIds` made of them for this `now` (one set for many items: the bulk check).
+   */
+  certifications: readonly HeldCertification[] | ReadonlySet<string>;
   now: Date;
   enforcement: boolean;
   emergencyOverride: boolean;
@@ -34,6 +37,21 @@ export interface Decision {
   reason: string;
 }
 
+/** The skill ids held certified and unexpired at `now`. */
+export function heldSkillIds(certifications: readonly HeldCertification[], now: Date): ReadonlySet<string> {
+  const nowIso = now.toISOString();
+  const held = new Set<string>();
+  for (const c of certifications) if (isUnexpired(c.expires_at, nowIso)) held.add(c.skill_id);
+  return held;
+}
+
+function isHeldSet(c: DecisionInput["certifications"]): c is ReadonlySet<string> {
+  return c instanceof Set;
+}
+
+/** `localeCompare`'s order (the default locale's collation) without building a collator per call. */
+const byName = new Intl.Collator().compare;
+
 /**
  * The access rule (docs/API.md, "Equipment access") as a pure function — the hot path's heart. In order:
  * equipment in maintenance or retired is closed to everyone; emergency override opens what is
@@ -41,11 +59,12 @@ export interface Decision {
  * certified and unexpired, unless enforcement is off (then open, still listing what is missing).
  */
 export function decideAccess(input: DecisionInput): Decision {
-  const nowIso = input.now.toISOString();
-  const held = new Set(input.certifications.filter((c) => isUnexpired(c.expires_at, nowIso)).map((c) => c.skill_id));
-  const required = [...input.requiredSkills].sort((a, b) => a.name.localeCompare(b.name));
-  const userSkills = required.filter((s) => held.has(s.id)).map((s) => s.name);
-  const missing = required.filter((s) => !held.has(s.id)).map((s) => s.name);
+  const given = input.certifications;
+  const held = isHeldSet(given) ? given : heldSkillIds(given, input.now);
+  const required = [...input.requiredSkills].sort((a, b) => byName(a.name, b.name));
+  const userSkills: string[] = [];
+  const missing: string[] = [];
+  for (const s of required) (held.has(s.id) ? userSkills : missing).push(s.name);
   const result = (can_access: boolean, reason: string): Decision => ({
     can_access,
     user_skills: userSkills,

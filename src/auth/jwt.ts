@@ -6,6 +6,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
+import { TtlCache } from "../cache/ttl-cache";
 import type { Config } from "../config";
 import { AppError } from "../lib/errors";
 import { createLogger } from "../lib/logger";
@@ -41,8 +42,10 @@ function hmacKey(alg: HmacAlgorithm, secret: string): Promise<CryptoKey> {
  * the key set that verified it, and is re-verified once that set is replaced. Bounded; oldest
  * dropped first.
  */
-const VERIFIED_MAX = 10_000;
-const verified = new Map<string, { principal: Principal; exp: number; keys?: KeyGeneration }>();
+const verified = new TtlCache<string, { principal: Principal; keys?: KeyGeneration }>({
+  maxEntries: 10_000,
+  maxAgeMs: Number.POSITIVE_INFINITY,
+});
 const settingsKeys = new WeakMap<Config, string>();
 
 function settingsKey(config: Config): string {
@@ -61,14 +64,6 @@ function settingsKey(config: Config): string {
     settingsKeys.set(config, key);
   }
   return key;
-}
-
-function rememberVerified(cacheKey: string, principal: Principal, exp: number, keys?: KeyGeneration): void {
-  if (verified.size >= VERIFIED_MAX) {
-    const oldest = verified.keys().next().value;
-    if (oldest !== undefined) verified.delete(oldest);
-  }
-  verified.set(cacheKey, { principal, exp, ...(keys ? { keys } : {}) });
 }
 
 function unauthorized(detail = "Invalid or missing token"): AppError {
@@ -101,10 +96,10 @@ export async function verifyToken(token: string, config: Config): Promise<Princi
   const hit = verified.get(cacheKey);
   if (hit) {
     const trusted = !hit.keys || (config.JWT_JWKS_URL !== undefined && stillCurrent(config.JWT_JWKS_URL, hit.keys));
-    if (trusted && hit.exp * 1000 > Date.now()) return { ...hit.principal };
+    if (trusted) return { ...hit.principal };
     verified.delete(cacheKey);
-    if (trusted) throw unauthorized("Token has expired");
   }
+  const ticket = verified.ticket();
   let alg: unknown;
   try {
     alg = decodeProtectedHeader(token).alg;
@@ -133,7 +128,8 @@ export async function verifyToken(token: string, config: Config): Promise<Princi
   const parsed = ClaimsSchema.safeParse(claims);
   if (!parsed.success) throw unauthorized("Token is missing required claims");
   const principal = toPrincipal(parsed.data);
-  rememberVerified(cacheKey, principal, parsed.data.exp, keys);
+  // Served until the second before `exp`; after it jose refuses the token ("Token has expired").
+  verified.fill(cacheKey, { principal, ...(keys ? { keys } : {}) }, ticket, parsed.data.exp * 1000 - 1);
   return { ...principal };
 }
 

@@ -1,5 +1,6 @@
 import type { EquipmentStatus } from "../schemas/equipment";
 import type { SkillLevel } from "../schemas/skills";
+import { type FillTicket, TtlCache } from "./ttl-cache";
 
 export interface RequiredSkill {
   id: string;
@@ -22,63 +23,49 @@ export interface EquipmentRequirements {
  * Per-isolate cache of equipment requirements, for `consistency=cached` checks only (strong
  * checks, `verify` and allow-lists always read D1): one entry per item (single checks) and one
  * per makerspace (the bulk check's non-retired items). Bounded in size and age: an edit made
- * through another isolate is seen here at most MAX_AGE_MS later; an edit through this isolate
- * drops the item's entry and every makerspace list at once.
+ * through another isolate is seen here at most 30 s later; an edit through this isolate drops the
+ * item's entry and every makerspace list at once (and refuses fills from reads that raced it).
  */
-const MAX_AGE_MS = 30_000;
-const MAX_ENTRIES = 2_000;
-type Entry = { value: EquipmentRequirements | EquipmentRequirements[]; storedAt: number };
-const entries = new Map<string, Entry>();
+const cache = new TtlCache<string, EquipmentRequirements | EquipmentRequirements[]>({
+  maxEntries: 2_000,
+  maxAgeMs: 30_000,
+});
 const itemKey = (equipmentId: string) => `eq:${equipmentId}`;
 const makerspaceKey = (makerspaceId: string) => `ms:${makerspaceId}`;
 
-function read(key: string, nowMs: number): Entry["value"] | undefined {
-  const hit = entries.get(key);
-  if (!hit) return undefined;
-  if (nowMs - hit.storedAt > MAX_AGE_MS || nowMs < hit.storedAt) {
-    entries.delete(key);
-    return undefined;
-  }
-  return hit.value;
-}
-
-function write(key: string, value: Entry["value"], nowMs: number): void {
-  entries.delete(key);
-  if (entries.size >= MAX_ENTRIES) {
-    const oldest = entries.keys().next().value;
-    if (oldest !== undefined) entries.delete(oldest);
-  }
-  entries.set(key, { value, storedAt: nowMs });
+/** Take before the D1 read whose result is remembered. */
+export function requirementsTicket(nowMs: number): FillTicket {
+  return cache.ticket(nowMs);
 }
 
 export function cachedRequirements(equipmentId: string, nowMs: number): EquipmentRequirements | undefined {
-  return read(itemKey(equipmentId), nowMs) as EquipmentRequirements | undefined;
+  return cache.get(itemKey(equipmentId), nowMs) as EquipmentRequirements | undefined;
 }
 
-export function rememberRequirements(value: EquipmentRequirements, nowMs: number): void {
-  write(itemKey(value.id), value, nowMs);
+export function rememberRequirements(value: EquipmentRequirements, ticket: FillTicket): void {
+  cache.fill(itemKey(value.id), value, ticket);
 }
 
 /** The makerspace's non-retired items with their requirements, as the bulk check lists them. */
 export function cachedMakerspaceRequirements(makerspaceId: string, nowMs: number): EquipmentRequirements[] | undefined {
-  return read(makerspaceKey(makerspaceId), nowMs) as EquipmentRequirements[] | undefined;
+  return cache.get(makerspaceKey(makerspaceId), nowMs) as EquipmentRequirements[] | undefined;
 }
 
 export function rememberMakerspaceRequirements(
   makerspaceId: string,
   items: EquipmentRequirements[],
-  nowMs: number,
+  ticket: FillTicket,
 ): void {
-  write(makerspaceKey(makerspaceId), items, nowMs);
+  cache.fill(makerspaceKey(makerspaceId), items, ticket);
 }
 
 /** After an edit to equipment or its links: the items' entries and every makerspace list go. */
 export function forgetEquipmentRequirements(equipmentIds: Iterable<string>): void {
-  for (const id of equipmentIds) entries.delete(itemKey(id));
-  for (const key of [...entries.keys()]) if (key.startsWith("ms:")) entries.delete(key);
+  const items = new Set([...equipmentIds].map(itemKey));
+  cache.deleteWhere((key) => items.has(key) || key.startsWith("ms:"));
 }
 
 /** Test hook: start from an empty cache. */
 export function clearRequirementsCache(): void {
-  entries.clear();
+  cache.clear();
 }

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Deps } from "../context";
 import { userSkills } from "../db/schema";
 import { errorText } from "../lib/logger";
+import { certificationMemo, isUnsettled, KV_READ_CACHE_TTL_SECONDS, unsettledUntil } from "./certification-memo";
 import { isKvRateLimited, pacedWrite, writeNowUnlessRecent } from "./kv-pacing";
 
 /**
@@ -34,7 +35,7 @@ function cacheKey(userId: string): string | null {
   return LONE_SURROGATE.test(key) || utf8.encode(key).length > MAX_KV_KEY_BYTES ? null : key;
 }
 
-type CacheDeps = Pick<Deps, "db" | "kv" | "config" | "logger">;
+type CacheDeps = Pick<Deps, "db" | "kv" | "config" | "logger" | "now">;
 
 /** The D1 read behind the cache: one indexed query on (user_id, status). */
 export function certificationsQuery(db: Deps["db"], userId: string) {
@@ -48,11 +49,23 @@ export async function loadCertifications(deps: Pick<Deps, "db">, userId: string)
   return certificationsQuery(deps.db, userId).all();
 }
 
+/**
+ * The member's certifications for a `consistency=cached` check, or null when the caller must read
+ * D1: from this isolate's memo when it holds a copy at most a few seconds old, else from KV (and
+ * remembered). A member with a change committed here whose KV write is still waiting reads D1.
+ */
 export async function readCachedCertifications(deps: CacheDeps, userId: string): Promise<CachedCertification[] | null> {
   const key = cacheKey(userId);
-  if (key === null) return null;
-  const entry = await deps.kv.get<CacheEntry>(key, "json");
-  return entry?.v === 1 ? entry.certifications : null;
+  if (key === null || isUnsettled(deps.kv, userId)) return null;
+  const memo = certificationMemo(deps.kv);
+  const nowMs = deps.now.getTime();
+  const copy = memo.get(userId, nowMs);
+  if (copy) return copy;
+  const ticket = memo.ticket(nowMs);
+  const entry = await deps.kv.get<CacheEntry>(key, { type: "json", cacheTtl: KV_READ_CACHE_TTL_SECONDS });
+  if (entry?.v !== 1) return null;
+  memo.fill(userId, entry.certifications, ticket);
+  return entry.certifications;
 }
 
 async function putEntry(
@@ -119,8 +132,69 @@ export async function refreshCachedCertifications(deps: CacheDeps, userId: strin
  * never thrown. Returns how many entries could not be dropped.
  */
 export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, userIds: Iterable<string>): Promise<number> {
-  const keys = [...new Set(userIds)].map(cacheKey).filter((k): k is string => k !== null);
+  const users = [...new Set(userIds)];
+  const memo = certificationMemo(deps.kv);
+  for (const user of users) memo.delete(user);
+  const keys = users.map(cacheKey).filter((k): k is string => k !== null);
   const deletes = keys.map((key) => writeNowUnlessRecent(key, () => deps.kv.delete(key)) ?? Promise.reject());
   const results = await Promise.allSettled(deletes);
   return results.filter((r) => r.status === "rejected").length;
+}
+
+/**
+ * After a change to a member's certifications has committed: rewrite the KV entry so the next
+ * cached check at this location sees it. `current` is the member's certified rows as the change's
+ * own batch read them back, so the usual case costs one KV write and no D1 read. KV takes one
+ * write per key per second, so when this isolate wrote the key within the second:
+ * - a change that can take access away (a revocation, a certification made pending) waits for
+ *   the key's second (`refreshCachedCertifications`: paced, reads D1 when it goes, so it carries
+ *   every change committed before it) and returns after the write;
+ * - a change that only grants or extends access returns at once and the paced write follows off
+ *   the response path: other isolates may answer "not yet" for up to a second, never "yes" wrongly.
+ * Either way this isolate's cached checks read D1 for that member until the entry is written.
+ *
+ * A KV error is logged, never turned into an error for a change that has already happened:
+ * KV kept refusing the key (other writers within each second) → tried again off the response
+ * path; KV failed otherwise → the entry is dropped, so the next check rebuilds it from D1.
+ */
+export async function syncCertificationCache(
+  deps: CacheDeps & Pick<Deps, "waitUntil">,
+  userId: string,
+  current: CachedCertification[],
+  { removesAccess }: { removesAccess: boolean },
+): Promise<void> {
+  const key = cacheKey(userId);
+  certificationMemo(deps.kv).delete(userId);
+  if (key === null) return;
+  const ttl = deps.config.USER_SKILLS_CACHE_TTL_SECONDS;
+  const now = writeNowUnlessRecent(key, () => putEntry(deps, key, current, ttl));
+  try {
+    if (now) await now;
+    else if (!removesAccess) deferRefresh(deps, userId, 3);
+    else await unsettledUntil(deps.kv, userId, refreshCachedCertifications(deps, userId));
+    return;
+  } catch (err) {
+    if (isKvRateLimited(err)) {
+      deps.logger.warn("user-skills cache write refused by KV; retrying off the response path", {
+        error: errorText(err),
+      });
+      deferRefresh(deps, userId, 3);
+      return;
+    }
+    deps.logger.warn("user-skills cache refresh failed; dropping the entry", { error: errorText(err) });
+  } finally {
+    certificationMemo(deps.kv).delete(userId);
+  }
+  if ((await forgetCachedCertifications(deps, [userId])) > 0) {
+    deps.logger.error("user-skills cache entry could not be dropped");
+  }
+}
+
+/** The paced rewrite, off the response path; this isolate reads D1 for the member meanwhile. */
+function deferRefresh(deps: CacheDeps & Pick<Deps, "waitUntil">, userId: string, attempts: number): void {
+  deps.waitUntil(
+    unsettledUntil(deps.kv, userId, refreshCachedCertifications(deps, userId, attempts)).catch((err: unknown) => {
+      deps.logger.error("user-skills cache entry may stay stale until its TTL", { error: errorText(err) });
+    }),
+  );
 }

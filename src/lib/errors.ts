@@ -85,6 +85,9 @@ export interface AppErrorOptions {
   cause?: unknown;
 }
 
+/** `Error` with V8's `stackTraceLimit` (workerd is V8; the kiosk's DOM types do not declare it). */
+const V8Error = Error as ErrorConstructor & { stackTraceLimit?: number };
+
 export class AppError extends Error {
   readonly type: ErrorType;
   readonly status: ErrorStatus;
@@ -92,7 +95,12 @@ export class AppError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(type: ErrorType, detail: string, extra: ErrorExtra = {}, options: AppErrorOptions = {}) {
+    // A 4xx is an answer, not a fault: no stack is captured (it is never logged, and capturing
+    // one was a visible part of a denied `verify`'s CPU). 5xx keep theirs for the log.
+    const limit = V8Error.stackTraceLimit;
+    if (statusOf(type) < 500) V8Error.stackTraceLimit = 0;
     super(detail, { cause: options.cause });
+    V8Error.stackTraceLimit = limit;
     this.name = "AppError";
     this.type = type;
     this.status = statusOf(type);

@@ -7,18 +7,29 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** One object per request and no closures: every request makes one, few ever log. */
+class JsonLogger implements Logger {
+  constructor(private readonly base: Record<string, unknown>) {}
+
+  info(msg: string, fields?: Record<string, unknown>): void {
+    console.log(this.line("info", msg, fields));
+  }
+
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    console.warn(this.line("warn", msg, fields));
+  }
+
+  error(msg: string, fields?: Record<string, unknown>): void {
+    console.error(this.line("error", msg, fields));
+  }
+
+  private line(level: LogLevel, msg: string, fields?: Record<string, unknown>): string {
+    return JSON.stringify({ level, msg, time: new Date().toISOString(), ...this.base, ...fields });
+  }
+}
+
 export function createLogger(base: Record<string, unknown> = {}): Logger {
-  const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...base, ...fields });
-    if (level === "error") console.error(line);
-    else if (level === "warn") console.warn(line);
-    else console.log(line);
-  };
-  return {
-    info: (msg, fields) => write("info", msg, fields),
-    warn: (msg, fields) => write("warn", msg, fields),
-    error: (msg, fields) => write("error", msg, fields),
-  };
+  return new JsonLogger(base);
 }
 
 /**

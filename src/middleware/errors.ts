@@ -20,7 +20,9 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     const logger = c.get("logger") ?? createLogger({ request_id: requestId });
     const where = { method: c.req.method, path: c.req.path };
     if (appError.type === "internal_error") logger.error("unhandled error", { ...errorFields(err), ...where });
-    else logger.warn("database unavailable through the read retries", { error: errorText(appError.cause), ...where });
+    else if (appError.cause !== undefined) {
+      logger.warn("database unavailable through the read retries", { error: errorText(appError.cause), ...where });
+    } else logger.warn("unavailable", { detail: appError.message, ...where });
   }
   const headers: Record<string, string> = { "x-request-id": requestId, "x-content-type-options": "nosniff" };
   if (appError.status === 401) headers["www-authenticate"] = 'Bearer realm="makrcave"';
@@ -94,9 +96,11 @@ export function fixedPathMethods(app: Hono<AppEnv>) {
         map.set(key, [...new Set([...(map.get(key) ?? []), r.method])]);
         return map;
       }, new Map<string, string[]>());
+    const path = c.req.path;
+    const allowed = fixed.get(path.endsWith("/") ? normalise(path) : path);
+    if (!allowed) return next();
     const method = c.req.method === "HEAD" ? "GET" : c.req.method;
-    const allowed = fixed.get(normalise(c.req.path));
-    if (method !== "OPTIONS" && allowed && !allowed.includes(method)) return methodNotAllowed(c, allowed);
+    if (method !== "OPTIONS" && !allowed.includes(method)) return methodNotAllowed(c, allowed);
     await next();
   });
 }

@@ -1,4 +1,4 @@
-import { type Decision, decideAccess, denialOf, type HeldCertification } from "../access/decide";
+import { type Decision, decideAccess, denialOf, type HeldCertification, heldSkillIds } from "../access/decide";
 import { newEvent } from "../audit/events";
 import { publishDirect } from "../audit/producer";
 import { deviceEquipmentScope, visibleOr404 } from "../auth/guards";
@@ -10,7 +10,11 @@ import type { AccessResult, BulkAccess, Denial, EquipmentRequirementsList } from
 import { type Consistency, loadBulkCheck, loadMakerspaceRequirements, loadSingleCheck } from "./access-data";
 import { renewOnUse } from "./use-renewal";
 
-export function decide(deps: Deps, item: EquipmentRequirements, certifications: HeldCertification[]): Decision {
+export function decide(
+  deps: Deps,
+  item: EquipmentRequirements,
+  certifications: readonly HeldCertification[] | ReadonlySet<string>,
+): Decision {
   return decideAccess({
     equipmentStatus: item.status,
     requiredSkills: item.requiredSkills,
@@ -135,8 +139,9 @@ export async function bulkAccess(
   const data = await loadBulkCheck(deps, makerspaceId, userId, consistency);
   const only = deviceEquipmentScope(actor);
   const items = only ? data.items.filter((item) => only.has(item.id)) : data.items;
+  const held = heldSkillIds(data.certifications, deps.now);
   const equipmentAccess = items.map((item) => {
-    const d = decide(deps, item, data.certifications);
+    const d = decide(deps, item, held);
     return {
       equipment_id: item.id,
       equipment_name: item.name,

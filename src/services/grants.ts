@@ -1,86 +1,25 @@
-import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { type AuditEvent, newEvent } from "../audit/events";
-import { guardedOutboxStatement } from "../audit/producer";
-import { inMakerspace } from "../auth/guards";
+import { publishCommitted } from "../audit/producer";
 import type { Principal } from "../auth/principal";
-import { isKvRateLimited } from "../cache/kv-pacing";
-import { forgetCachedCertifications, refreshCachedCertifications } from "../cache/user-skills";
+import { type CachedCertification, certificationsQuery, syncCertificationCache } from "../cache/user-skills";
 import type { Deps } from "../context";
-import { insertWhere, type Statement } from "../db/client";
-import { type SkillRow, skillPrerequisites, skills, userSkills } from "../db/schema";
+import { changesOf, type Db, insertWhere, runBatch, type Statement, valuesOf } from "../db/client";
+import { auditOutbox, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { errorText } from "../lib/logger";
-import { addDays, iso } from "../lib/time";
+import { iso, isUnexpired } from "../lib/time";
 import { allowlistBumps } from "./allowlist-versions";
+import { type CertificationState, certificationState, prerequisitesNotMet } from "./certification-state";
 import { assertMayCertify } from "./instructor-rights";
-import { expiryFor, validityOf } from "./validity";
+import { expiryFor, expirySql, fixedDateOpenSql, fixedDatePassed, validityOf } from "./validity";
 
-/** How many times a grant is re-planned after losing an insert race to a concurrent grant. */
+/** How many times a certification is tried again after a rule failed in the batch but held when re-read. */
 export const MAX_GRANT_ATTEMPTS = 3;
 
 /** A guard that always holds: the grant applies unconditionally. */
 export const ALWAYS = sql`1`;
-
-/**
- * The skill a grant or request names: one of the caller's makerspace (another makerspace's is
- * 404, its existence not leaked), then `mayAct` (a 403 comes before any state is revealed), and
- * `active` (else 409 `invalid_state`).
- */
-export async function grantableSkill(
-  deps: Deps,
-  actor: Principal,
-  skillId: string,
-  mayAct: (skill: SkillRow) => Promise<void> = async () => {},
-): Promise<SkillRow> {
-  const skill = await deps.db.select().from(skills).where(eq(skills.id, skillId)).get();
-  if (!skill || !inMakerspace(actor, skill.makerspaceId)) throw new AppError("skill_not_found", "Skill not found");
-  await mayAct(skill);
-  if (skill.status !== "active") throw new AppError("invalid_state", `Skill is ${skill.status}, not active`);
-  return skill;
-}
-
-/** Names of the skill's prerequisites the user does not hold certified and unexpired (one query). */
-export async function missingPrerequisites(deps: Deps, userId: string, skillId: string): Promise<string[]> {
-  const now = iso(deps.now);
-  const rows = await deps.db
-    .select({ name: skills.name })
-    .from(skillPrerequisites)
-    .innerJoin(skills, eq(skills.id, skillPrerequisites.prerequisiteId))
-    .where(
-      and(
-        eq(skillPrerequisites.skillId, skillId),
-        sql`not exists (select 1 from user_skills u where u.user_id = ${userId}
-              and u.skill_id = ${skillPrerequisites.prerequisiteId} and u.status = 'certified'
-              and (u.expires_at is null or u.expires_at > ${now}))`,
-      ),
-    )
-    .orderBy(asc(skills.name))
-    .all();
-  return rows.map((r) => r.name);
-}
-
-export async function assertPrerequisitesMet(deps: Deps, userId: string, skillId: string): Promise<void> {
-  const missing = await missingPrerequisites(deps, userId, skillId);
-  if (missing.length > 0) {
-    throw new AppError("prerequisites_not_met", `Prerequisites not met: ${missing.join(", ")}`, {
-      missing_prerequisites: missing,
-    });
-  }
-}
-
-/**
- * The grant rules as SQL, evaluated inside the write's batch: the skill is still active and the
- * user still holds every prerequisite certified and unexpired. A prerequisite revoked (or the
- * skill archived) between the checks above and the batch therefore stops the grant.
- */
-function grantPreconditions(skillId: string, userId: string, nowIso: string): SQL {
-  return sql`(exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active')
-    and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
-      and not exists (select 1 from user_skills u where u.user_id = ${userId}
-        and u.skill_id = p.prerequisite_id and u.status = 'certified'
-        and (u.expires_at is null or u.expires_at > ${nowIso}))))`;
-}
 
 export interface GrantInput {
   userId: string;
@@ -95,87 +34,134 @@ export interface GrantInput {
   requestId?: string;
 }
 
-/** The statements of one grant attempt, all conditional on `guard`. */
+/**
+ * An audit event whose payload is completed inside the batch: `patches` (JSON path → SQL value)
+ * are set with `json_set` on the event as built here, so an event can name what only the batch
+ * knows (the row a grant renewed, the skill's makerspace). Inserted into the outbox only when
+ * `condition` holds at that point of the batch; the payload actually written is read back and sent.
+ */
+export function eventStatement(db: Db, event: AuditEvent, condition: SQL, patches: [string, SQL][] = []): Statement {
+  const payload =
+    patches.length === 0
+      ? sql`${JSON.stringify(event)}`
+      : sql`json_set(${JSON.stringify(event)}, ${sql.join(
+          patches.map(([path, value]) => sql`${path}, ${value}`),
+          sql`, `,
+        )})`;
+  return insertWhere(db, auditOutbox, { id: event.id, payload, createdAt: event.created_at, attempts: 0 }, condition);
+}
+
+/** One grant as SQL, ready for a batch: no I/O. */
 export interface GrantPlan {
-  userSkillId: string;
-  created: boolean;
-  /** The write first (its result's `meta.changes` says whether it applied), then the event. */
+  /**
+   * The event first (it applies exactly when the grant does), then the upsert, then the bump of
+   * the allow-list versions of the skill's items (only when the grant applied).
+   */
   statements: Statement[];
-  /** True, inside the same batch, exactly when the grant was written (for dependent statements). */
+  /** True, inside the same batch after `statements`, exactly when the grant was written. */
   applied: SQL;
+  /** The id of the user's row for the skill, inside the batch after `statements`. */
+  userSkillId: SQL;
+  /** The skill's makerspace, inside the batch. */
+  makerspaceId: SQL;
   event: AuditEvent;
 }
 
 /**
- * Plans the upsert on (user_id, skill_id): an insert when the user has no row for the skill
- * (201), else an update of that row (a renewal, 200). Without an explicit `expires_at` the
- * skill's validity sets the expiry (`expiryFor`: 409 once a fixed date has passed). Everything
- * is conditional on the grant rules (`grantPreconditions`) and on `callerGuard`, so a caller can
- * tie the grant to another state change in the same batch (an approval). When nothing applied —
- * an insert that lost a race to a concurrent grant, or a rule that stopped holding — callers
- * check the rules again (which then answer 409) and re-plan.
+ * Who certifies: `caller` — an admin, or an instructor of the skill certifying someone else
+ * (`assertMayCertify`, checked inside the batch and explained by it when the batch did not apply);
+ * `system` — the auto-approver, for a member's own request.
  */
-export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, callerGuard: SQL): Promise<GrantPlan> {
-  const existing = await deps.db
-    .select({ id: userSkills.id })
-    .from(userSkills)
-    .where(and(eq(userSkills.userId, input.userId), eq(userSkills.skillId, skill.id)))
-    .get();
+export type Certifier = "caller" | "system";
+
+/** `assertMayCertify` as SQL: no query for an admin, the instructor assignment otherwise. */
+function mayCertifySql(actor: Principal, skillId: string, userId: string): SQL {
+  if (actor.role === "super_admin" || actor.role === "makerspace_admin") return sql`1`;
+  if (actor.role !== "member" || actor.makerspaceId === null || userId === actor.sub) return sql`0`;
+  return sql`exists (select 1 from skill_instructors i where i.skill_id = ${skillId}
+    and i.user_id = ${actor.sub} and i.makerspace_id = ${actor.makerspaceId})`;
+}
+
+/**
+ * A grant as one conditional upsert on (user_id, skill_id): a new row (201, `skill_granted`) or a
+ * renewal of the user's row for the skill (200, `skill_renewed`), whichever the database holds when
+ * the batch runs — so a concurrent grant is renewed, never lost to. Everything is conditional on
+ * the grant rules (the skill exists in the caller's makerspace and is active; every prerequisite is
+ * held certified and unexpired; the certifier may certify this user in this skill; a `fixed_date`
+ * skill's date has not passed, unless `expires_at` is explicit) and on `callerGuard`, so a caller
+ * can tie the grant to another state change in the same batch (an approval). Without an explicit
+ * `expires_at` the skill's validity sets the expiry (`expiryFor`, evaluated in the batch as
+ * `expirySql`).
+ */
+export function planGrant(
+  deps: Deps,
+  actor: Principal,
+  skillId: string,
+  input: GrantInput,
+  callerGuard: SQL,
+  certifier: Certifier = "caller",
+): GrantPlan {
+  const { userId } = input;
   const at = iso(deps.now);
-  const guard = sql`(${callerGuard}) and ${grantPreconditions(skill.id, input.userId, at)}`;
+  const tenancy = actor.role === "super_admin" ? sql`1` : sql`s.makerspace_id = ${actor.makerspaceId}`;
   const certified = input.status === "certified";
-  const expiresAt = certified ? expiryFor(validityOf(skill, deps.config), deps.now, input.expiresAt) : null;
-  const userSkillId = existing?.id ?? newId("us");
+  // Without an explicit expires_at, the skill's validity decides, read inside the batch.
+  const fromValidity = certified && !input.expiresAt;
+  const guard = sql`(${callerGuard})
+    and exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active' and ${tenancy})
+    and ${certifier === "caller" ? mayCertifySql(actor, skillId, userId) : sql`1`}
+    and ${fromValidity ? fixedDateOpenSql(skillId, deps.now) : sql`1`}
+    and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
+      and not exists (select 1 from user_skills u where u.user_id = ${userId}
+        and u.skill_id = p.prerequisite_id and u.status = 'certified'
+        and (u.expires_at is null or u.expires_at > ${at})))`;
+  const makerspaceId = sql`(select makerspace_id from skills where id = ${skillId})`;
+  const userSkillId = sql`(select id from user_skills where user_id = ${userId} and skill_id = ${skillId})`;
+  const expiresAt: string | SQL<string | null> | null = !certified
+    ? null
+    : fromValidity
+      ? expirySql(skillId, deps.now, deps.config)
+      : (input.expiresAt as string);
+  const newRowId = newId("us");
   const event = newEvent(deps, {
-    action: existing ? "skill_renewed" : "skill_granted",
-    makerspaceId: skill.makerspaceId,
-    userId: input.userId,
-    skillId: skill.id,
+    action: "skill_granted",
+    makerspaceId: "",
+    userId,
+    skillId,
     performedBy: input.certifiedBy,
     reason: input.reason ?? input.notes ?? null,
     metadata: {
-      user_skill_id: userSkillId,
+      user_skill_id: newRowId,
       status: input.status,
-      expires_at: expiresAt,
+      expires_at: typeof expiresAt === "string" ? expiresAt : null,
       quiz_score: input.quizScore ?? null,
       ...(input.requestId ? { request_id: input.requestId } : {}),
     },
   });
-
-  if (existing) {
-    const changes: Partial<typeof userSkills.$inferInsert> = {
-      status: input.status,
-      certifiedAt: certified ? at : null,
-      expiresAt,
-      certifiedBy: input.certifiedBy,
-      updatedAt: at,
-    };
-    if (input.notes !== undefined) changes.notes = input.notes;
-    if (input.quizScore !== undefined) changes.quizScore = input.quizScore;
-    return {
-      userSkillId,
-      created: false,
-      statements: [
-        deps.db
-          .update(userSkills)
-          .set(changes)
-          .where(and(eq(userSkills.id, userSkillId), guard)),
-        guardedOutboxStatement(deps.db, event, guard),
-        ...allowlistBumps(deps, { skillIds: [skill.id] }, guard),
-      ],
-      applied: guard,
-      event,
-    };
-  }
-
-  const insert = insertWhere(
+  // Before the upsert: whether a row exists yet says granted or renewed, and which id it has.
+  const grantEvent = eventStatement(deps.db, event, guard, [
+    ["$.action", sql`case when ${userSkillId} is null then 'skill_granted' else 'skill_renewed' end`],
+    ["$.makerspace_id", makerspaceId],
+    ["$.metadata.user_skill_id", sql`coalesce(${userSkillId}, ${newRowId})`],
+    ...(fromValidity ? [["$.metadata.expires_at", expiresAt] as [string, SQL]] : []),
+  ]);
+  const renewal: SQLiteUpdateSetSource<typeof userSkills> = {
+    status: input.status,
+    certifiedAt: certified ? at : null,
+    expiresAt,
+    certifiedBy: input.certifiedBy,
+    updatedAt: at,
+  };
+  if (input.notes !== undefined) renewal.notes = input.notes;
+  if (input.quizScore !== undefined) renewal.quizScore = input.quizScore;
+  const upsert = insertWhere(
     deps.db,
     userSkills,
     {
-      id: userSkillId,
-      userId: input.userId,
-      skillId: skill.id,
-      makerspaceId: skill.makerspaceId,
+      id: newRowId,
+      userId,
+      skillId,
+      makerspaceId,
       status: input.status,
       certifiedAt: certified ? at : null,
       expiresAt,
@@ -186,68 +172,135 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
       updatedAt: at,
     },
     guard,
-  ).onConflictDoNothing({ target: [userSkills.userId, userSkills.skillId] });
-  const applied = sql`exists (select 1 from user_skills where user_skills.id = ${userSkillId})`;
+  ).onConflictDoUpdate({ target: [userSkills.userId, userSkills.skillId], set: renewal });
+  const applied = sql`exists (select 1 from audit_outbox where id = ${event.id})`;
   return {
-    userSkillId,
-    created: true,
-    statements: [
-      insert,
-      guardedOutboxStatement(deps.db, event, applied),
-      ...allowlistBumps(deps, { skillIds: [skill.id] }, applied),
-    ],
+    // After the upsert: the certification adds (or moves) an entry on the skill's items' lists.
+    statements: [grantEvent, upsert, ...allowlistBumps(deps, { skillIds: [skillId] }, applied)],
     applied,
+    userSkillId,
+    makerspaceId,
     event,
   };
 }
 
+/** What a caller adds to a certification's unit of work. */
+export interface CertifyOptions<T> {
+  /** A condition the grant is tied to (an approval: the request is still pending); default always. */
+  guard?: SQL;
+  /**
+   * Statements that commit with the grant, and only when it applies (`plan.applied`), with the
+   * ids of the audit events among them (built with {@link eventStatement}).
+   */
+  companions?: (plan: GrantPlan) => { statements: Statement[]; eventIds: string[] };
+  /** The read the caller answers with, run in the same batch after the write. */
+  readBack: (plan: GrantPlan) => Statement;
+  /** When the batch did not apply, the refusals that depend on the state read (already certified…). */
+  inspect?: (state: CertificationState) => void;
+  /** With prerequisites missing: `throw` 409 (default), or `skip` and return null (auto-approval). */
+  missingPrerequisites?: "throw" | "skip";
+  /**
+   * A `fixed_date` skill whose date has passed, without an explicit `expires_at`: `throw` 409
+   * `invalid_state` (default, `expiryFor`), or `skip` and return null (auto-approval).
+   */
+  fixedDatePassed?: "throw" | "skip";
+  /** Who certifies (default `caller`: an admin, or an instructor of the skill for someone else). */
+  certifier?: Certifier;
+  /** When the batch did not apply, from its read-back: throw when trying again is pointless. */
+  notApplied?: (readBack: T[]) => void;
+}
+
+export interface Certified<T> {
+  /** A new row (201) rather than a renewal (200). */
+  created: boolean;
+  /** The read-back's rows, as of the commit. */
+  rows: T[];
+}
+
 /**
- * One grant attempt's plan, after the rules are checked afresh (403s and 409s come from here):
- * callers loop on this, since a plan whose batch did not apply is re-checked and re-planned. The
- * caller must be an admin or an instructor of the skill certifying someone else.
+ * One certification written as one unit of work, for every path that grants (POST
+ * /skills/user-skills, an approval, an auto-approval): ONE batch writes the row, its audit event
+ * and the caller's companions — all conditional on the grant rules — and reads back the caller's
+ * answer, the user's certifications and the events as written. The KV entry is rebuilt from those
+ * rows, and the events go to the queue off the response path. One D1 round trip when it applies.
+ *
+ * When it did not apply, one read finds out why and answers it (404, 403 for a caller who may not
+ * certify, 409 `invalid_state`, `prerequisites_not_met`, 409 `invalid_state` for a fixed date that
+ * has passed, or the caller's own refusals). If every rule holds again by then (it
+ * changed between the batch and the read), the batch is tried again; after MAX_GRANT_ATTEMPTS it
+ * gives up with 503 `unavailable` and `Retry-After: 1`: nothing was written, and asking again will
+ * likely succeed.
  */
-export async function checkedGrantPlan(
+export async function certify<T>(
   deps: Deps,
   actor: Principal,
   skillId: string,
   input: GrantInput,
-  guard: SQL,
-): Promise<GrantPlan> {
-  const skill = await grantableSkill(deps, actor, skillId, (row) =>
-    assertMayCertify(deps, actor, row.id, input.userId),
+  options: CertifyOptions<T>,
+): Promise<Certified<T> | null> {
+  const certifier = options.certifier ?? "caller";
+  for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
+    const plan = planGrant(deps, actor, skillId, input, options.guard ?? ALWAYS, certifier);
+    const extra = options.companions?.(plan) ?? { statements: [], eventIds: [] };
+    const eventIds = [plan.event.id, ...extra.eventIds];
+    const results = await runBatch(deps.db, [
+      ...plan.statements,
+      ...extra.statements,
+      options.readBack(plan),
+      certificationsQuery(deps.db, input.userId),
+      deps.db
+        .select({ id: auditOutbox.id, payload: auditOutbox.payload })
+        .from(auditOutbox)
+        .where(sql`${auditOutbox.id} in ${valuesOf(eventIds)}`),
+    ]);
+    const [rows, certifications, written] = results.slice(-3) as [T[], CachedCertification[], WrittenEvent[]];
+    if (changesOf(results[0]) === 1) {
+      const events = writtenInOrder(eventIds, written);
+      const removesAccess = !certifications.some(
+        (c) => c.skill_id === skillId && isUnexpired(c.expires_at, iso(deps.now)),
+      );
+      await syncCertificationCache(deps, input.userId, certifications, { removesAccess });
+      publishCommitted(deps, events);
+      return { created: events[0]?.action === "skill_granted", rows };
+    }
+    const state = await certificationState(
+      deps,
+      actor,
+      skillId,
+      input.userId,
+      certifier === "caller" ? (skill) => assertMayCertify(deps, actor, skill.id, input.userId) : undefined,
+    );
+    options.inspect?.(state);
+    if (state.missingPrerequisites.length > 0) {
+      if (options.missingPrerequisites === "skip") return null;
+      throw prerequisitesNotMet(state.missingPrerequisites);
+    }
+    if (input.status === "certified" && !input.expiresAt) {
+      const validity = validityOf(state.skill, deps.config);
+      if (options.fixedDatePassed === "skip" && fixedDatePassed(validity, deps.now)) return null;
+      expiryFor(validity, deps.now, input.expiresAt); // 409 once a fixed date has passed
+    }
+    options.notApplied?.(rows);
+  }
+  throw new AppError(
+    "unavailable",
+    "Concurrent changes kept this certification from being written; nothing was changed, retry",
+    {},
+    { retryAfterSeconds: 1 },
   );
-  await assertPrerequisitesMet(deps, input.userId, skill.id);
-  return planGrant(deps, skill, input, guard);
 }
 
-/**
- * After a certification change has committed and before the response returns: rewrite the
- * user's KV entry from D1 (`refreshCachedCertifications`: paced to KV's one write per key per
- * second, so this may wait up to a second when the user changed a moment ago). A KV error is
- * logged, never turned into an error for a change that has already happened:
- * - KV kept refusing the key (other writers within each second): the write is tried again off
- *   the response path, and only if that fails too the entry may stay stale until its TTL;
- * - KV failed otherwise: the entry is dropped, so the next check rebuilds it from D1.
- */
-export async function syncCertificationCache(deps: Deps, userId: string): Promise<void> {
-  try {
-    await refreshCachedCertifications(deps, userId);
-    return;
-  } catch (err) {
-    if (isKvRateLimited(err)) {
-      deps.logger.warn("user-skills cache write refused by KV; retrying off the response path", {
-        error: errorText(err),
-      });
-      deps.waitUntil(
-        refreshCachedCertifications(deps, userId, 3).catch((again: unknown) => {
-          deps.logger.error("user-skills cache entry may stay stale until its TTL", { error: errorText(again) });
-        }),
-      );
-      return;
-    }
-    deps.logger.warn("user-skills cache refresh failed; dropping the entry", { error: errorText(err) });
-  }
-  if ((await forgetCachedCertifications(deps, [userId])) > 0) {
-    deps.logger.error("user-skills cache entry could not be dropped");
-  }
+interface WrittenEvent {
+  id: string;
+  payload: string;
+}
+
+function writtenInOrder(ids: string[], written: WrittenEvent[]): AuditEvent[] {
+  const byId = new Map(written.map((w) => [w.id, JSON.parse(w.payload) as AuditEvent]));
+  return ids.map((id) => byId.get(id)).filter((e): e is AuditEvent => e !== undefined);
+}
+
+/** The user's row for the skill, by (user, skill): what a grant's read-back selects on. */
+export function userSkillOf(userId: string, skillId: string): SQL | undefined {
+  return and(eq(userSkills.userId, userId), eq(userSkills.skillId, skillId));
 }

@@ -9,15 +9,18 @@ import { skillRequests } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { iso } from "../lib/time";
 import type { RequestReview, SkillRequest } from "../schemas/requests";
-import { checkedGrantPlan, MAX_GRANT_ATTEMPTS, syncCertificationCache } from "./grants";
+import { type Certified, certify, eventStatement } from "./grants";
 import { assertMayCertify } from "./instructor-rights";
-import { requestById } from "./requests";
+import { requestQuery } from "./requests";
 
 /**
  * PUT /skills/requests/{id}. Only a pending request may be reviewed; every write is conditional on
  * it still being pending, so of two racing reviews exactly one applies (one approval, one
  * certification) and the other gets 409 `invalid_state`. An approval grants under the same rules
- * as POST /skills/user-skills; when those refuse, the request stays pending.
+ * as POST /skills/user-skills (the same unit of work, `certify`); when those refuse, the request
+ * stays pending. The reviewer must be an admin or an instructor of the skill reviewing someone
+ * else's request. Two D1 round trips for an admin: the request, then the batch (an instructor's
+ * assignment is one more read).
  */
 export async function reviewRequest(
   deps: Deps,
@@ -57,53 +60,49 @@ export async function reviewRequest(
         .update(skillRequests)
         .set(review)
         .where(and(eq(skillRequests.id, id), eq(skillRequests.status, "pending"))),
+      requestQuery(deps, id),
     ]);
     if (changesOf(results[1]) !== 1) throw notPending();
     publishCommitted(deps, [event]);
-    return (await requestById(deps, id)) as SkillRequest;
+    return (results[2] as SkillRequest[])[0] as SkillRequest;
   }
 
-  for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
-    const plan = await checkedGrantPlan(
-      deps,
-      actor,
-      row.skillId,
-      {
-        userId: row.userId,
-        status: "certified",
-        certifiedBy: actor.sub,
-        notes: body.notes,
-        quizScore: body.quiz_score,
-        expiresAt: body.expires_at,
-        requestId: id,
-      },
-      stillPending,
-    );
-    const event = newEvent(deps, {
-      ...fields,
-      action: "request_approved",
-      reason: body.notes ?? null,
-      metadata: { request_id: id, user_skill_id: plan.userSkillId },
-    });
-    const results = await runBatch(deps.db, [
-      ...plan.statements,
-      guardedOutboxStatement(deps.db, event, sql`${stillPending} and ${plan.applied}`),
-      deps.db
-        .update(skillRequests)
-        .set(review)
-        .where(and(eq(skillRequests.id, id), eq(skillRequests.status, "pending"), plan.applied)),
-    ]);
-    if (changesOf(results[results.length - 1]) === 1) {
-      await syncCertificationCache(deps, row.userId);
-      publishCommitted(deps, [plan.event, event]);
-      return (await requestById(deps, id)) as SkillRequest;
-    }
-    const now = await deps.db
-      .select({ status: skillRequests.status })
-      .from(skillRequests)
-      .where(eq(skillRequests.id, id))
-      .get();
-    if (now?.status !== "pending") throw notPending();
-  }
-  throw new Error("approval did not apply after repeated insert races");
+  const input = {
+    userId: row.userId,
+    status: "certified" as const,
+    certifiedBy: actor.sub,
+    notes: body.notes,
+    quizScore: body.quiz_score,
+    expiresAt: body.expires_at,
+    requestId: id,
+  };
+  const done = (await certify<SkillRequest>(deps, actor, row.skillId, input, {
+    guard: stillPending,
+    companions: (plan) => {
+      const approved = newEvent(deps, {
+        ...fields,
+        action: "request_approved",
+        reason: body.notes ?? null,
+        metadata: { request_id: id, user_skill_id: null },
+      });
+      return {
+        statements: [
+          eventStatement(deps.db, approved, sql`${stillPending} and ${plan.applied}`, [
+            ["$.metadata.user_skill_id", plan.userSkillId],
+          ]),
+          deps.db
+            .update(skillRequests)
+            .set(review)
+            .where(and(eq(skillRequests.id, id), eq(skillRequests.status, "pending"), plan.applied)),
+        ],
+        eventIds: [approved.id],
+      };
+    },
+    readBack: () => requestQuery(deps, id),
+    // Reviewed by someone else meanwhile: nothing to try again.
+    notApplied: ([current]) => {
+      if (current?.status !== "pending") throw notPending();
+    },
+  })) as Certified<SkillRequest>;
+  return done.rows[0] as SkillRequest;
 }

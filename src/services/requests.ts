@@ -1,24 +1,17 @@
-import { and, desc, eq, gt, isNull, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
+import { outboxStatements, publishCommitted } from "../audit/producer";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
-import { changesOf, insertWhere, isUniqueViolation, runBatch } from "../db/client";
-import { type SkillRow, skillRequests, skills, userSkills } from "../db/schema";
+import { insertWhere, isUniqueViolation, runBatch } from "../db/client";
+import { skillRequests, skills } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import type { RequestCreate, RequestListQuery, SkillRequest } from "../schemas/requests";
-import {
-  ALWAYS,
-  grantableSkill,
-  MAX_GRANT_ATTEMPTS,
-  missingPrerequisites,
-  planGrant,
-  syncCertificationCache,
-} from "./grants";
+import { type CertificationState, certificationState } from "./certification-state";
+import { certify, eventStatement } from "./grants";
 import { assertRowReadable, listScope } from "./instructor-rights";
-import { fixedDatePassed, validityOf } from "./validity";
 
 /** `reviewed_by` / `certified_by` of requests approved by SKILL_REQUEST_AUTO_APPROVE. */
 export const AUTO_APPROVER = "system:auto-approve";
@@ -43,8 +36,13 @@ function selectRequests(deps: Deps) {
     .innerJoin(skills, eq(skills.id, skillRequests.skillId));
 }
 
+/** One request with its skill's name: a statement a write's batch can read back. */
+export function requestQuery(deps: Deps, id: string) {
+  return selectRequests(deps).where(eq(skillRequests.id, id));
+}
+
 export async function requestById(deps: Deps, id: string): Promise<SkillRequest | undefined> {
-  return selectRequests(deps).where(eq(skillRequests.id, id)).get();
+  return requestQuery(deps, id).get();
 }
 
 export async function getRequest(deps: Deps, actor: Principal, id: string): Promise<SkillRequest> {
@@ -92,7 +90,13 @@ async function pendingRequestId(deps: Deps, userId: string, skillId: string): Pr
 }
 
 /** The fields every new request row has, whatever its status. */
-function requestRow(id: string, userId: string, skill: SkillRow, body: RequestCreate, at: string) {
+function requestRow(
+  id: string,
+  userId: string,
+  skill: { id: string; makerspaceId: string | SQL },
+  body: RequestCreate,
+  at: string,
+) {
   return {
     id,
     userId,
@@ -114,35 +118,26 @@ function conflict(existingId: string | undefined): AppError {
 /**
  * POST /skills/requests. Refused while the user holds the skill certified and unexpired, or has a
  * pending request for it (the partial unique index settles racing creations). With
- * SKILL_REQUEST_AUTO_APPROVE and the prerequisites met it is approved and granted at once.
+ * SKILL_REQUEST_AUTO_APPROVE and the prerequisites met it is approved and granted at once. Two D1
+ * round trips: the skill and the user's standing, then the batch (which reads back the answer).
  */
 export async function createRequest(deps: Deps, actor: Principal, body: RequestCreate): Promise<SkillRequest> {
   const userId = requestSubject(actor, body.user_id);
-  const skill = await grantableSkill(deps, actor, body.skill_id);
-  const nowIso = iso(deps.now);
-  const held = await deps.db
-    .select({ id: userSkills.id })
-    .from(userSkills)
-    .where(
-      and(
-        eq(userSkills.userId, userId),
-        eq(userSkills.skillId, skill.id),
-        eq(userSkills.status, "certified"),
-        or(isNull(userSkills.expiresAt), gt(userSkills.expiresAt, nowIso)),
-      ),
-    )
-    .get();
-  if (held) {
-    throw new AppError("already_certified", "The user already holds this skill", { user_skill_id: held.id });
-  }
-  const pending = await pendingRequestId(deps, userId, skill.id);
-  if (pending) throw conflict(pending);
-
+  const refuseIfHeldOrPending = (state: CertificationState) => {
+    if (state.held && state.existing) {
+      throw new AppError("already_certified", "The user already holds this skill", {
+        user_skill_id: state.existing.id,
+      });
+    }
+    if (state.pendingRequestId) throw conflict(state.pendingRequestId);
+  };
   if (deps.config.SKILL_REQUEST_AUTO_APPROVE) {
-    const approved = await autoApprove(deps, actor, skill, userId, body);
+    const approved = await autoApprove(deps, actor, userId, body, refuseIfHeldOrPending);
     if (approved) return approved;
   }
-
+  const state = await certificationState(deps, actor, body.skill_id, userId);
+  refuseIfHeldOrPending(state);
+  const { skill } = state;
   const id = newId("req");
   const event = newEvent(deps, {
     action: "request_created",
@@ -153,67 +148,78 @@ export async function createRequest(deps: Deps, actor: Principal, body: RequestC
     reason: body.reason ?? null,
     metadata: { request_id: id },
   });
-  await runBatch(deps.db, [
-    deps.db.insert(skillRequests).values({ ...requestRow(id, userId, skill, body, nowIso), status: "pending" }),
+  const results = await runBatch(deps.db, [
+    deps.db.insert(skillRequests).values({ ...requestRow(id, userId, skill, body, iso(deps.now)), status: "pending" }),
     ...outboxStatements(deps.db, [event]),
+    requestQuery(deps, id),
   ]).catch(async (err: unknown) => {
     if (isUniqueViolation(err)) throw conflict(await pendingRequestId(deps, userId, skill.id));
     throw err;
   });
   publishCommitted(deps, [event]);
-  return (await requestById(deps, id)) as SkillRequest;
+  return (results[results.length - 1] as SkillRequest[])[0] as SkillRequest;
 }
 
 /**
- * The request is written approved, in the same batch as the grant and only if the grant applied.
- * Returns null when the prerequisites are not met (now, or by the time the batch ran), or when
- * the skill's fixed date has passed (only a reviewer's explicit `expires_at` can grant it then):
- * the request is then filed pending like any other.
+ * The request is written approved, in the same unit of work as the grant (`certify`) and only if
+ * the grant applied — which it does only while the user neither holds the skill nor has a pending
+ * request for it. Returns null when the prerequisites are not met (now, or by the time the batch
+ * ran), or when the skill's fixed date has passed (only a reviewer's explicit `expires_at` can
+ * grant it then): the request is then filed pending like any other.
  */
 async function autoApprove(
   deps: Deps,
   actor: Principal,
-  skill: SkillRow,
   userId: string,
   body: RequestCreate,
+  inspect: (state: CertificationState) => void,
 ): Promise<SkillRequest | null> {
-  if (fixedDatePassed(validityOf(skill, deps.config), deps.now)) return null;
   const id = newId("req");
   const at = iso(deps.now);
-  for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
-    if ((await missingPrerequisites(deps, userId, skill.id)).length > 0) return null;
-    const grant = { userId, status: "certified" as const, certifiedBy: AUTO_APPROVER, requestId: id };
-    const plan = await planGrant(deps, skill, grant, ALWAYS);
-    const fields = { makerspaceId: skill.makerspaceId, userId, skillId: skill.id };
-    const created = newEvent(deps, {
-      ...fields,
-      action: "request_created",
-      performedBy: actor.sub,
-      reason: body.reason ?? null,
-      metadata: { request_id: id, auto_approved: true },
-    });
-    const approved = newEvent(deps, {
-      ...fields,
-      action: "request_approved",
-      performedBy: AUTO_APPROVER,
-      metadata: { request_id: id, user_skill_id: plan.userSkillId, auto_approved: true },
-    });
-    const results = await runBatch(deps.db, [
-      ...plan.statements,
-      insertWhere(
-        deps.db,
-        skillRequests,
-        { ...requestRow(id, userId, skill, body, at), status: "approved", reviewedBy: AUTO_APPROVER, reviewedAt: at },
-        plan.applied,
-      ),
-      guardedOutboxStatement(deps.db, created, plan.applied),
-      guardedOutboxStatement(deps.db, approved, plan.applied),
-    ]);
-    if (changesOf(results[0]) === 1) {
-      await syncCertificationCache(deps, userId);
-      publishCommitted(deps, [created, approved, plan.event]);
-      return (await requestById(deps, id)) as SkillRequest;
-    }
-  }
-  throw new Error("auto-approval did not apply after repeated insert races");
+  const skillId = body.skill_id;
+  const neitherHeldNorPending = sql`not exists (select 1 from user_skills u where u.user_id = ${userId}
+      and u.skill_id = ${skillId} and u.status = 'certified' and (u.expires_at is null or u.expires_at > ${at}))
+    and not exists (select 1 from skill_requests r where r.user_id = ${userId} and r.skill_id = ${skillId}
+      and r.status = 'pending')`;
+  const input = { userId, status: "certified" as const, certifiedBy: AUTO_APPROVER, requestId: id };
+  const done = await certify<SkillRequest>(deps, actor, skillId, input, {
+    guard: neitherHeldNorPending,
+    inspect,
+    missingPrerequisites: "skip",
+    fixedDatePassed: "skip",
+    // The member asks for itself; the auto-approver certifies.
+    certifier: "system",
+    companions: (plan) => {
+      const fields = { makerspaceId: "", userId, skillId };
+      const created = newEvent(deps, {
+        ...fields,
+        action: "request_created",
+        performedBy: actor.sub,
+        reason: body.reason ?? null,
+        metadata: { request_id: id, auto_approved: true },
+      });
+      const approved = newEvent(deps, {
+        ...fields,
+        action: "request_approved",
+        performedBy: AUTO_APPROVER,
+        metadata: { request_id: id, user_skill_id: null, auto_approved: true },
+      });
+      const skill = { id: skillId, makerspaceId: plan.makerspaceId };
+      const row = { ...requestRow(id, userId, skill, body, at), status: "approved" as const };
+      const inMakerspace: [string, SQL] = ["$.makerspace_id", plan.makerspaceId];
+      return {
+        statements: [
+          insertWhere(deps.db, skillRequests, { ...row, reviewedBy: AUTO_APPROVER, reviewedAt: at }, plan.applied),
+          eventStatement(deps.db, created, plan.applied, [inMakerspace]),
+          eventStatement(deps.db, approved, plan.applied, [
+            inMakerspace,
+            ["$.metadata.user_skill_id", plan.userSkillId],
+          ]),
+        ],
+        eventIds: [created.id, approved.id],
+      };
+    },
+    readBack: () => requestQuery(deps, id),
+  });
+  return done ? (done.rows[0] as SkillRequest) : null;
 }

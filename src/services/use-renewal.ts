@@ -3,13 +3,13 @@ import type { HeldCertification } from "../access/decide";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, sendCommitted } from "../audit/producer";
 import type { EquipmentRequirements } from "../cache/equipment-requirements";
+import { type CachedCertification, certificationsQuery, syncCertificationCache } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { changesOf, runBatch, type Statement } from "../db/client";
 import { userSkills } from "../db/schema";
 import { errorText } from "../lib/logger";
 import { addDays, iso } from "../lib/time";
 import { allowlistBumps } from "./allowlist-versions";
-import { syncCertificationCache } from "./grants";
 
 /** `performed_by` of renewals by use. */
 export const USE_RENEWER = "system:use";
@@ -91,8 +91,9 @@ export function renewOnUse(deps: Deps, item: EquipmentRequirements, userId: stri
  * event (`performed_by: "system:use"`) in the same batch. Both are conditional in SQL on the row
  * still being certified and unexpired, on the new date being later (a use never shortens a
  * certification), and on no renewal by use within the hour — so of any number of concurrent
- * uses, in any isolates, one writes. The user's KV entry is then rewritten. Returns how many
- * certifications were renewed.
+ * uses, in any isolates, one writes. The batch also reads back the user's certifications, and the
+ * KV entry is rewritten from them (a renewal only extends access). Returns how many certifications
+ * were renewed.
  */
 export async function renewByUse(
   deps: Deps,
@@ -139,10 +140,11 @@ export async function renewByUse(
     );
     return event;
   });
-  const results = await runBatch(deps.db, statements);
+  const results = await runBatch(deps.db, [...statements, certificationsQuery(deps.db, use.userId)]);
   const renewed = events.filter((_, i) => changesOf(results[updateAt[i] ?? -1]) === 1);
   if (renewed.length === 0) return 0;
-  await syncCertificationCache(deps, use.userId);
+  const current = results[results.length - 1] as CachedCertification[];
+  await syncCertificationCache(deps, use.userId, current, { removesAccess: false });
   await sendCommitted(deps, renewed);
   return renewed.length;
 }

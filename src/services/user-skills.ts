@@ -3,6 +3,7 @@ import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
 import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
+import { type CachedCertification, certificationsQuery, syncCertificationCache } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { changesOf, runBatch } from "../db/client";
 import { skills, userSkills } from "../db/schema";
@@ -10,7 +11,7 @@ import { AppError } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
 import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } from "../schemas/user-skills";
 import { allowlistBumps } from "./allowlist-versions";
-import { ALWAYS, checkedGrantPlan, MAX_GRANT_ATTEMPTS, syncCertificationCache } from "./grants";
+import { type Certified, certify, userSkillOf } from "./grants";
 import { assertMayCertify, assertRowReadable, listScope } from "./instructor-rights";
 
 /** A certified row whose `expires_at` has passed reads as `expired`, whatever the cron has done. */
@@ -38,13 +39,6 @@ function selectUserSkills(deps: Deps) {
     })
     .from(userSkills)
     .innerJoin(skills, eq(skills.id, userSkills.skillId));
-}
-
-/** Internal read after a write; callers have already checked access. */
-export async function getUserSkillById(deps: Deps, id: string): Promise<UserSkill> {
-  const row = await selectUserSkills(deps).where(eq(userSkills.id, id)).get();
-  if (!row) throw new AppError("user_skill_not_found", "User skill not found");
-  return row;
 }
 
 export async function getUserSkill(deps: Deps, actor: Principal, id: string): Promise<UserSkill> {
@@ -87,7 +81,8 @@ export async function listUserSkills(deps: Deps, actor: Principal, q: UserSkillL
 
 /**
  * Revocation: conditional on the row not being revoked already, so two racing revocations give
- * one event and one 409. The KV entry is rewritten before the response returns.
+ * one event and one 409. One read, then one batch that also reads back the answer and the user's
+ * certifications; the KV entry is rewritten from those before the response returns.
  */
 export async function revokeUserSkill(
   deps: Deps,
@@ -119,43 +114,38 @@ export async function revokeUserSkill(
       .update(userSkills)
       .set({ status: "revoked", updatedAt: iso(deps.now) })
       .where(and(eq(userSkills.id, id), ne(userSkills.status, "revoked"))),
+    selectUserSkills(deps).where(eq(userSkills.id, id)),
+    certificationsQuery(deps.db, row.userId),
   ]);
-  if (changesOf(results[results.length - 1]) !== 1) throw alreadyRevoked();
-  await syncCertificationCache(deps, row.userId);
+  const [revoked, answer, current] = results.slice(-3) as [unknown, UserSkill[], CachedCertification[]];
+  if (changesOf(revoked) !== 1) throw alreadyRevoked();
+  await syncCertificationCache(deps, row.userId, current, { removesAccess: true });
   publishCommitted(deps, [event]);
-  return getUserSkillById(deps, id);
+  return answer[0] as UserSkill;
 }
 
 /**
- * POST /skills/user-skills: the skill active and in the caller's makerspace, its prerequisites
- * held, then one row per user and skill — created (201) or renewed (200).
+ * POST /skills/user-skills: the skill active and in the caller's makerspace, the caller an admin
+ * or an instructor of it certifying someone else, its prerequisites held, then one row per user
+ * and skill — created (201) or renewed (200), expiring as the skill's validity says unless
+ * `expires_at` is given. One D1 round trip.
  */
 export async function grantSkill(
   deps: Deps,
   actor: Principal,
   body: UserSkillGrant,
 ): Promise<{ userSkill: UserSkill; created: boolean }> {
-  for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
-    const plan = await checkedGrantPlan(
-      deps,
-      actor,
-      body.skill_id,
-      {
-        userId: body.user_id,
-        status: body.status,
-        certifiedBy: actor.sub,
-        notes: body.notes,
-        quizScore: body.quiz_score,
-        expiresAt: body.expires_at,
-      },
-      ALWAYS,
-    );
-    const results = await runBatch(deps.db, plan.statements);
-    if (changesOf(results[0]) === 1) {
-      await syncCertificationCache(deps, body.user_id);
-      publishCommitted(deps, [plan.event]);
-      return { userSkill: await getUserSkillById(deps, plan.userSkillId), created: plan.created };
-    }
-  }
-  throw new Error("grant did not apply after repeated insert races");
+  const input = {
+    userId: body.user_id,
+    status: body.status,
+    certifiedBy: actor.sub,
+    notes: body.notes,
+    quizScore: body.quiz_score,
+    expiresAt: body.expires_at,
+  };
+  // Without `missingPrerequisites: "skip"`, certify answers or throws.
+  const done = (await certify<UserSkill>(deps, actor, body.skill_id, input, {
+    readBack: () => selectUserSkills(deps).where(userSkillOf(body.user_id, body.skill_id)),
+  })) as Certified<UserSkill>;
+  return { userSkill: done.rows[0] as UserSkill, created: done.created };
 }

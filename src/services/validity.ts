@@ -1,3 +1,4 @@
+import { type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import type { SkillRow } from "../db/schema";
 import { AppError } from "../lib/errors";
@@ -33,9 +34,12 @@ export function validityColumns(input: ValidityInput | null | undefined): Validi
   };
 }
 
+/** What follows a `YYYY-MM-DD` date to make the last millisecond of that UTC day. */
+const END_OF_DAY = "T23:59:59.999Z";
+
 /** The last millisecond of a `YYYY-MM-DD` UTC day: when a `fixed_date` certification expires. */
 export function endOfDay(date: string): string {
-  return `${date}T23:59:59.999Z`;
+  return `${date}${END_OF_DAY}`;
 }
 
 /**
@@ -68,4 +72,30 @@ export function expiryFor(validity: Validity, now: Date, explicit?: string | nul
     case "renew_on_use":
       return iso(addDays(now, validity.days));
   }
+}
+
+/**
+ * {@link expiryFor} without an explicit `expires_at`, as SQL over the skill's stored validity, for
+ * a write that reads the skill inside its own batch (a grant in one D1 round trip): the same
+ * instants, to the millisecond, in the same ISO format. Null when the skill does not exist. Where
+ * `expiryFor` throws (a `fixed_date` that has passed), the write must be guarded by
+ * {@link fixedDateOpenSql}, and a write that did not apply is explained with `expiryFor` itself.
+ */
+export function expirySql(
+  skillId: string,
+  now: Date,
+  config: Pick<Config, "SKILL_CERTIFICATION_EXPIRY_DAYS">,
+): SQL<string | null> {
+  return sql<string | null>`(select case s.validity_mode
+      when 'never' then null
+      when 'fixed_date' then coalesce(s.validity_date, '') || ${END_OF_DAY}
+      else strftime('%Y-%m-%dT%H:%M:%fZ', ${iso(now)},
+        '+' || coalesce(s.validity_days, ${config.SKILL_CERTIFICATION_EXPIRY_DAYS}) || ' days')
+    end from skills s where s.id = ${skillId})`;
+}
+
+/** SQL: the skill's fixed date, if it has one, has not passed at `now` ({@link fixedDatePassed}). */
+export function fixedDateOpenSql(skillId: string, now: Date): SQL {
+  return sql`not exists (select 1 from skills s where s.id = ${skillId} and s.validity_mode = 'fixed_date'
+    and ${iso(now)} > (coalesce(s.validity_date, '') || ${END_OF_DAY}))`;
 }

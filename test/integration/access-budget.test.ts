@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { certificationMemo } from "../../src/cache/certification-memo";
 import { clearRequirementsCache } from "../../src/cache/equipment-requirements";
 import { clearKvPacing } from "../../src/cache/kv-pacing";
 import { userSkillsKey } from "../../src/cache/user-skills";
@@ -41,6 +42,7 @@ describe("D1 round-trip budget", () => {
     clearRequirementsCache();
     clearKvPacing();
     await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
+    certificationMemo(env.USER_SKILLS_CACHE).clear();
   });
 
   const single = (consistency: string) =>
@@ -65,9 +67,10 @@ describe("D1 round-trip budget", () => {
     expect(counter.roundTrips).toBe(1);
   });
 
-  it("cached check with only the KV entry cold: 1 round trip", async () => {
+  it("cached check with only the KV entry cold (and no copy in this isolate): 1 round trip", async () => {
     await callJson("GET", single("cached"), { token: deviceToken });
     await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
+    certificationMemo(env.USER_SKILLS_CACHE).clear();
     const { env: counted, counter } = countingEnv();
     await callJson("GET", single("cached"), { token: deviceToken, env: counted });
     expect(counter.roundTrips).toBe(1);

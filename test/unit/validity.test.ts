@@ -1,6 +1,19 @@
+import { env } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import { skills } from "../../src/db/schema";
 import { AppError } from "../../src/lib/errors";
-import { endOfDay, expiryFor, fixedDatePassed, validityColumns, validityOf } from "../../src/services/validity";
+import type { ValidityInput } from "../../src/schemas/validity";
+import {
+  endOfDay,
+  expiryFor,
+  expirySql,
+  fixedDateOpenSql,
+  fixedDatePassed,
+  validityColumns,
+  validityOf,
+} from "../../src/services/validity";
 
 const config = { SKILL_CERTIFICATION_EXPIRY_DAYS: 365 };
 const now = new Date("2027-03-01T12:00:00.000Z");
@@ -54,5 +67,53 @@ describe("expiryFor", () => {
       expect((err as AppError).type).toBe("invalid_state");
     }
     expect(fixedDatePassed({ mode: "never" }, after)).toBe(false);
+  });
+});
+
+describe("expirySql / fixedDateOpenSql (the same rule, inside a grant's batch)", () => {
+  it("give expiryFor's instant to the millisecond, and refuse exactly where it throws", async () => {
+    const db = createDb(env.DB);
+    const validities: (ValidityInput | null)[] = [
+      null,
+      { mode: "duration", days: 1 },
+      { mode: "duration", days: 3650 },
+      { mode: "renew_on_use", days: 90 },
+      { mode: "never" },
+      { mode: "fixed_date", date: "2027-06-30" },
+      { mode: "fixed_date", date: "2028-02-29" },
+    ];
+    const instants = [
+      "2027-03-01T12:00:00.000Z",
+      "2027-06-30T23:59:59.999Z",
+      "2027-07-01T00:00:00.000Z",
+      "2028-02-28T07:08:09.123Z",
+      "2026-12-31T23:59:59.001Z",
+    ].map((t) => new Date(t));
+    for (const [i, validity] of validities.entries()) {
+      const id = `sk_expiry_sql_${i}_${crypto.randomUUID()}`;
+      const at = "2027-01-01T00:00:00.000Z";
+      const columns = validityColumns(validity);
+      await db.insert(skills).values({
+        id,
+        name: id,
+        category: "c",
+        level: "beginner",
+        makerspaceId: "ms-sql",
+        ...columns,
+        createdAt: at,
+        updatedAt: at,
+      });
+      for (const cfg of [config, { SKILL_CERTIFICATION_EXPIRY_DAYS: 30 }]) {
+        for (const now of instants) {
+          const row = await db.get<{ expiry: string | null; open: number }>(
+            sql`select ${expirySql(id, now, cfg)} as expiry, ${fixedDateOpenSql(id, now)} as open`,
+          );
+          const label = `${JSON.stringify(validity)} at ${now.toISOString()}`;
+          const rule = validityOf(columns, cfg);
+          expect(row.open === 1, label).toBe(!fixedDatePassed(rule, now));
+          if (!fixedDatePassed(rule, now)) expect(row.expiry, label).toBe(expiryFor(rule, now));
+        }
+      }
+    }
   });
 });
