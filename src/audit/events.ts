@@ -3,7 +3,7 @@ import type { Deps } from "../context";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 
-/** API.md section 5, plus the device and badge events of section 8 (documented in the README). */
+/** The contract's audit actions, plus the device and badge events (documented in the README). */
 export const AUDIT_ACTIONS = [
   "skill_created",
   "skill_updated",
@@ -23,6 +23,11 @@ export const AUDIT_ACTIONS = [
   "device_token_rotated",
   "badge_registered",
   "badge_removed",
+  "webhook_created",
+  "webhook_updated",
+  "webhook_deleted",
+  "webhook_disabled",
+  "certifications_imported",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -4,4 +4,4 @@
  * `/health?deep=1` is not ok until it is applied. test/unit/migrations.test.ts fails when a
  * migration is added without updating this.
  */
-export const LATEST_MIGRATION = "0000_init.sql";
+export const LATEST_MIGRATION = "0001_webhooks_reminders_exports.sql";
