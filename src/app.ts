@@ -1,12 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { loadConfig } from "./config";
 import type { AppEnv } from "./context";
-import { AppError, validationError } from "./lib/errors";
+import { validationError } from "./lib/errors";
 import { toFieldErrors } from "./lib/validate";
 import { authenticate } from "./middleware/auth";
 import { enforceScope } from "./middleware/authorize";
+import { bodyLimits } from "./middleware/body-limits";
 import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext, requestDeps } from "./middleware/request-context";
@@ -20,9 +20,8 @@ import { kioskRoutes } from "./routes/kiosk";
 import { requestRoutes } from "./routes/requests";
 import { skillRoutes } from "./routes/skills";
 import { systemRoutes } from "./routes/system";
+import { userSkillTransferRoutes } from "./routes/user-skill-transfers";
 import { userSkillRoutes } from "./routes/user-skills";
-
-export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The HTTP app. Routes are matched with and without a trailing slash (`strict: false`).
@@ -54,15 +53,7 @@ export function buildApp() {
     }),
   );
   app.use("*", requestDeps);
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError("payload_too_large", "Request body is larger than 64 KiB");
-      },
-    }),
-  );
+  app.use("/api/*", bodyLimits);
   app.use("/api/*", authenticate);
   app.use("/api/*", jsonBody);
   app.use("*", fixedPathMethods(app));
@@ -82,6 +73,7 @@ export function buildApp() {
     .route("/api/v1/skills/access", accessRoutes)
     .route("/api/v1/skills/equipment-requirements", requirementsRoutes)
     .route("/api/v1/skills/audit-logs", auditLogRoutes)
+    .route("/api/v1/skills/user-skills", userSkillTransferRoutes)
     .route("/api/v1/skills/user-skills", userSkillRoutes)
     .route("/api/v1/skills/requests", requestRoutes)
     .route("/api/v1/skills", skillRoutes);

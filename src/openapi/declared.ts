@@ -1,5 +1,4 @@
-import type { OpenAPIHono, RouteConfig } from "@hono/zod-openapi";
-import type { z } from "@hono/zod-openapi";
+import type { OpenAPIHono, RouteConfig, z } from "@hono/zod-openapi";
 import type { Access } from "../auth/access";
 
 /** A route as the app declares it: what `npm run routes`, the docs and the fuzz tests read. */

@@ -5,8 +5,8 @@ import worker from "../../src/index";
 export interface CallOptions {
   token?: string;
   body?: unknown;
-  /** A raw body sent as-is (for malformed JSON and size tests). */
-  rawBody?: string;
+  /** A raw body sent as-is (for malformed JSON, size and non-JSON bodies). */
+  rawBody?: string | Uint8Array;
   headers?: Record<string, string>;
   /** Bindings to use instead of the test env (config overrides, counting wrappers). */
   env?: Env;
@@ -19,7 +19,7 @@ export interface CallOptions {
 export async function call(method: string, path: string, opts: CallOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {

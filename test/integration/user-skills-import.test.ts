@@ -1,0 +1,286 @@
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { csvLine } from "../../src/lib/csv";
+import { ImportResultSchema } from "../../src/schemas/imports";
+import { expectError, expectValidation } from "../helpers/assertions";
+import { type UserSkillBody, uniqueUser } from "../helpers/certifications";
+import { makeSkill, seedCertification } from "../helpers/factories";
+import { expectContractError, hostileString } from "../helpers/hostile";
+import { callJson } from "../helpers/http";
+import { importCsv, importEvents } from "../helpers/imports";
+import { admin, member, superAdmin } from "../helpers/tokens";
+
+const DAY = 86_400_000;
+
+async function rowsOf(userId: string): Promise<UserSkillBody[]> {
+  const res = await callJson<UserSkillBody[]>("GET", `/api/v1/skills/user-skills?user_id=${userId}&limit=200`, {
+    token: await admin(),
+  });
+  return res.body;
+}
+
+describe("POST /skills/user-skills/import: rows follow the grant rules", () => {
+  it("applies valid rows (prerequisites from earlier rows), lists failed ones, audits each and the import", async () => {
+    const safety = await makeSkill({ name: `Laser Safety ${crypto.randomUUID().slice(0, 6)}` });
+    const laser = await makeSkill({ prerequisite_ids: [safety.id] });
+    const [ann, bob] = [uniqueUser("ann"), uniqueUser("bob")];
+    // BOM, CRLF, columns in another order, a name instead of an id, quoted commas, quotes and a line break.
+    const csv = [
+      "\ufeffskill_name,user_id,expires_at,notes,quiz_score",
+      `${safety.name},${ann},2030-06-30,"Evening induction, room B",95%`,
+      `${laser.name.toUpperCase()},${ann},,"Said ""careful"" twice\nthen cut",88`,
+      `${laser.name},${bob},,,`,
+    ].join("\r\n");
+    const res = await importCsv(csv);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toEqual({
+      dry_run: false,
+      created: 2,
+      renewed: 0,
+      unchanged: 0,
+      failed: 1,
+      errors: [{ row: 4, message: `Prerequisites not met: ${safety.name}` }],
+    });
+
+    const held = await rowsOf(ann);
+    const bySkill = new Map(held.map((r) => [r.skill_id, r]));
+    expect(bySkill.get(safety.id)).toMatchObject({
+      status: "certified",
+      expires_at: "2030-06-30T23:59:59.999Z",
+      notes: "Evening induction, room B",
+      quiz_score: "95%",
+      certified_by: "admin-1",
+    });
+    expect(bySkill.get(laser.id)?.notes).toBe('Said "careful" twice\nthen cut');
+    const expires = Date.parse(bySkill.get(laser.id)?.expires_at ?? "");
+    expect(Math.abs(expires - (Date.now() + 365 * DAY))).toBeLessThan(60_000);
+    expect(await rowsOf(bob)).toEqual([]);
+
+    const events = await importEvents();
+    expect(events.skill_granted).toBeGreaterThanOrEqual(2);
+    const summary = await env.DB.prepare(
+      `select payload from audit_outbox where json_extract(payload, '$.action') = 'certifications_imported'
+       union all select json_object('metadata', json(metadata), 'performed_by', performed_by) from skill_audit_logs
+       where action = 'certifications_imported'`,
+    ).all<{ payload: string }>();
+    const metas = summary.results.map((r) => JSON.parse(r.payload).metadata);
+    expect(metas).toContainEqual(
+      expect.objectContaining({
+        rows: 3,
+        created: 2,
+        renewed: 0,
+        unchanged: 0,
+        failed: 1,
+        import_id: expect.stringMatching(/^imp_/),
+      }),
+    );
+  });
+
+  it("a second import of the same file changes nothing (unchanged) and writes no event", async () => {
+    const skill = await makeSkill();
+    const users = [uniqueUser(), uniqueUser(), uniqueUser()];
+    const csv = [
+      "user_id,skill_id,certified_at,expires_at,status",
+      `${users[0]},${skill.id},2026-01-10,2027-01-10T00:00:00Z,certified`,
+      `${users[1]},${skill.id},,,`,
+      `${users[2]},${skill.id},,,pending`,
+    ].join("\n");
+    const first = await importCsv(csv);
+    expect(first.body).toMatchObject({ created: 3, renewed: 0, unchanged: 0, failed: 0 });
+    const before = await rowsOf(users[1] as string);
+    const eventsBefore = await importEvents();
+
+    const second = await importCsv(csv);
+    expect(second.body).toEqual({ dry_run: false, created: 0, renewed: 0, unchanged: 3, failed: 0, errors: [] });
+    expect(await rowsOf(users[1] as string)).toEqual(before);
+    const eventsAfter = await importEvents();
+    expect(eventsAfter.skill_granted).toBe(eventsBefore.skill_granted);
+    expect(eventsAfter.skill_renewed ?? 0).toBe(eventsBefore.skill_renewed ?? 0);
+  });
+
+  it("renews stored rows that differ: revoked, expired, another date; a blank cell keeps the stored value", async () => {
+    const skill = await makeSkill();
+    const [revoked, expired, moved] = [uniqueUser(), uniqueUser(), uniqueUser()];
+    await seedCertification({ user_id: revoked, skill_id: skill.id, status: "revoked" });
+    await seedCertification({
+      user_id: expired,
+      skill_id: skill.id,
+      expires_at: new Date(Date.now() - DAY).toISOString(),
+    });
+    const movedId = await seedCertification({ user_id: moved, skill_id: skill.id });
+    await env.DB.prepare("update user_skills set notes = 'keep me' where id = ?").bind(movedId).run();
+    const csv = `user_id,skill_id,expires_at,notes\n${revoked},${skill.id},,\n${expired},${skill.id},,\n${moved},${skill.id},2031-01-01,\n`;
+    const res = await importCsv(csv);
+    expect(res.body).toMatchObject({ created: 0, renewed: 3, unchanged: 0, failed: 0 });
+    const [row] = await rowsOf(moved);
+    expect(row).toMatchObject({
+      id: movedId,
+      status: "certified",
+      expires_at: "2031-01-01T23:59:59.999Z",
+      notes: "keep me",
+    });
+    expect((await rowsOf(revoked))[0]?.status).toBe("certified");
+  });
+
+  it("a dry run reports the same counts and changes nothing", async () => {
+    const skill = await makeSkill();
+    const user = uniqueUser();
+    const csv = `user_id,skill_id\n${user},${skill.id}\n${user},${skill.id}\n`;
+    const dry = await importCsv(csv, { dryRun: true });
+    expect(dry.body).toEqual({
+      dry_run: true,
+      created: 1,
+      renewed: 0,
+      unchanged: 0,
+      failed: 1,
+      errors: [{ row: 3, message: `user ${user} and this skill are already in row 2` }],
+    });
+    expect(await rowsOf(user)).toEqual([]);
+    const real = await importCsv(csv);
+    expect({ ...real.body, dry_run: true }).toEqual(dry.body);
+  });
+});
+
+describe("POST /skills/user-skills/import: every bad row is reported", () => {
+  it("names the record and column of each problem; the valid rows are still applied", async () => {
+    const skill = await makeSkill();
+    const archived = await makeSkill();
+    await callJson("PUT", `/api/v1/skills/${archived.id}`, { token: await admin(), body: { status: "archived" } });
+    const ok = uniqueUser();
+    const csv = [
+      "user_id,skill_id,expires_at,certified_at,status,quiz_score,notes", // 1
+      `${ok},${skill.id},,,,,`, // 2: fine
+      `,${skill.id},,,,,`, // 3: no user
+      `u-4,skill_nope,,,,,`, // 4: unknown skill
+      `u-5,${skill.id},next tuesday,,,,`, // 5: bad date
+      `u-6,${skill.id},,,revoked,,`, // 6: bad status
+      `u-7,${skill.id},2030-01-01,,pending,,`, // 7: pending with a date
+      `u-8,${skill.id},,2999-01-01,,,`, // 8: certified in the future
+      `u-9,${archived.id},,,,,`, // 9: not active
+      `u-10,${skill.id},,,,12345678901,`, // 10: score too long
+      `u-11,${skill.id},,,,,"multi`, // 11: one record over two lines, with an extra field
+      `line",extra`,
+      `u-12,${skill.id},,,,,bare"quote`, // 12 (records, not lines, are numbered)
+      `u-13,${skill.id},2030-02-30,,,,`, // 13: no such day
+      "", // 14: blank, skipped
+      `u-15,${skill.id},2030-01-01,2030-06-01,,,`, // 15: certified in the future and expiring before it
+    ].join("\n");
+    const res = await importCsv(csv);
+    expect(res.status).toBe(200);
+    expect(res.body.created).toBe(1);
+    expect(res.body.failed).toBe(12);
+    const errors = res.body.errors.map((e) => [e.row, e.column ?? null]);
+    expect(errors).toEqual([
+      [3, "user_id"],
+      [4, "skill_id"],
+      [5, "expires_at"],
+      [6, "status"],
+      [7, "expires_at"],
+      [8, "certified_at"],
+      [9, "skill_id"],
+      [10, "quiz_score"],
+      [11, null],
+      [12, null],
+      [13, "expires_at"],
+      [15, "certified_at"],
+      [15, "expires_at"],
+    ]);
+    expect(res.body.errors.find((e) => e.row === 9)?.message).toBe("Skill is archived, not active");
+    expect(res.body.errors.find((e) => e.row === 11)?.message).toBe("has 8 fields; the header has 7");
+    expect((await rowsOf(ok))[0]?.status).toBe("certified");
+  });
+
+  it("a skill_name that contradicts the skill_id is refused", async () => {
+    const [a, b] = [await makeSkill(), await makeSkill()];
+    const res = await importCsv(`user_id,skill_id,skill_name\nu-1,${a.id},${b.name}\nu-2,${a.id},${a.name}\n`, {
+      dryRun: true,
+    });
+    expect(res.body).toMatchObject({ created: 1, failed: 1, errors: [{ row: 2, column: "skill_name" }] });
+  });
+
+  it("another makerspace's skill is not found", async () => {
+    const other = await makeSkill({ makerspace_id: "ms-2" });
+    const res = await importCsv(`user_id,skill_id\nu-1,${other.id}\n`, { dryRun: true });
+    expect(res.body.errors).toEqual([{ row: 2, column: "skill_id", message: "Skill not found" }]);
+  });
+});
+
+describe("POST /skills/user-skills/import: a broken file is a 422, a big one a 413", () => {
+  it.each([
+    ["an empty body", "", "header", "a header row is required"],
+    ["an unknown column", "user_id,skill_id,expires\n", "header", 'unknown column "expires"'],
+    ["a repeated column", "user_id,skill_id,USER_ID\n", "header", "column user_id appears twice"],
+    ["no skill column", "user_id,notes\n", "header", "a skill_id or skill_name column is required"],
+    ["no user column", "skill_id\n", "header", "a user_id column is required"],
+    ["semicolons", "user_id;skill_id\nu;s\n", "header", "separated by commas"],
+    ["a quote never closed", 'user_id,skill_id\nu-1,"s\nu-2,s\n', "body", "record 2: quoted field is never closed"],
+  ])("%s", async (_why, csv, path, message) => {
+    const res = await importCsv(csv);
+    expectValidation(res, [path]);
+    expect(JSON.stringify(res.body)).toContain(message.replace(/"/g, '\\"'));
+  });
+
+  it("a body that is not UTF-8", async () => {
+    const bytes = new Uint8Array([...new TextEncoder().encode("user_id,skill_id\nu-"), 0xff, 0xfe, 0x0a]);
+    expectValidation(await importCsv(bytes), ["body"]);
+  });
+
+  it("a JSON content type does not turn the CSV into JSON", async () => {
+    const skill = await makeSkill();
+    const res = await importCsv(`user_id,skill_id\n${uniqueUser()},${skill.id}\n`, {
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.body).toMatchObject({ created: 1 });
+  });
+
+  it("413 past 2 MiB, in the contract's error shape", async () => {
+    const res = await importCsv(`user_id,skill_id,notes\n${"x".repeat(2 * 1024 * 1024)}`);
+    expectError(res, 413, "payload_too_large");
+    expect(res.body).toMatchObject({ detail: "Request body is larger than 2 MiB" });
+  });
+
+  it("other bodies keep their 64 KiB limit", async () => {
+    const res = await callJson("POST", "/api/v1/skills/user-skills", {
+      token: await admin(),
+      rawBody: JSON.stringify({ user_id: "x".repeat(70 * 1024) }),
+    });
+    expectError(res, 413, "payload_too_large");
+  });
+});
+
+describe("POST /skills/user-skills/import: who may import", () => {
+  it("members 403; a super_admin names the makerspace (422 without); another makerspace 403", async () => {
+    expectError(await importCsv("user_id,skill_id\n", { token: await member() }), 403, "forbidden");
+    expectValidation(await importCsv("user_id,skill_id\n", { token: await superAdmin() }), ["makerspace_id"]);
+    const ok = await importCsv("user_id,skill_id\n", { token: await superAdmin(), query: "makerspace_id=ms-1" });
+    expect(ok.body).toMatchObject({ created: 0, failed: 0 });
+    expectError(await importCsv("user_id,skill_id\n", { query: "makerspace_id=ms-2" }), 403, "forbidden");
+  });
+
+  it("GET on the import path is 405, not a certification lookup", async () => {
+    const res = await callJson("GET", "/api/v1/skills/user-skills/import", { token: await admin() });
+    expectError(res, 405, "method_not_allowed");
+  });
+});
+
+describe("POST /skills/user-skills/import: hostile cells", () => {
+  it("any text in any cell (quoted as a spreadsheet would) is a 200 with row errors, never a 5xx", async () => {
+    const skill = await makeSkill();
+    const cell = fc.oneof(hostileString, fc.constantFrom(skill.id, skill.name, "2030-01-01", "pending", "95%", ""));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(cell, { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 5 }),
+        async (rows) => {
+          const csv = csvLine(["user_id", "skill_id", "expires_at", "notes"]) + rows.map((r) => csvLine(r)).join("");
+          const res = await importCsv(csv, { dryRun: true });
+          const text = JSON.stringify(res.body);
+          expect(res.status, text).toBeLessThan(500);
+          if (res.status === 200) expect(ImportResultSchema.safeParse(res.body).success, text).toBe(true);
+          else expectContractError(res.status, text, csv.slice(0, 200));
+        },
+      ),
+      { numRuns: 60, seed: Number(env.FC_SEED) },
+    );
+  });
+});
