@@ -16,23 +16,33 @@ export const CursorSchema = z
     example: "MjAyNi0xMS0yNFQxMDowMDowMC4wMDBafGV2dF8wYjVlOGE1Mi00YzFlLTRmN2EtOWE0ZS0yZDZmMWMzYjdlOTA",
   });
 
+const auditFilters = {
+  makerspace_id: MakerspaceIdSchema.optional(),
+  user_id: UserIdSchema.optional(),
+  skill_id: IdSchema.optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+  performed_by: UserIdSchema.optional(),
+  since: TimestampSchema.optional().openapi({ description: "Inclusive lower bound on `created_at`" }),
+  until: TimestampSchema.optional().openapi({ description: "Inclusive upper bound on `created_at`" }),
+};
+
+const sinceNotAfterUntil: [(q: { since?: string; until?: string }) => boolean, { message: string; path: string[] }] = [
+  (q) => !q.since || !q.until || q.since <= q.until,
+  { message: "must not be before since", path: ["until"] },
+];
+
 export const AuditLogQuerySchema = z
   .strictObject({
-    makerspace_id: MakerspaceIdSchema.optional(),
-    user_id: UserIdSchema.optional(),
-    skill_id: IdSchema.optional(),
-    action: z.enum(AUDIT_ACTIONS).optional(),
-    performed_by: UserIdSchema.optional(),
-    since: TimestampSchema.optional().openapi({ description: "Inclusive lower bound on `created_at`" }),
-    until: TimestampSchema.optional().openapi({ description: "Inclusive upper bound on `created_at`" }),
+    ...auditFilters,
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: CursorSchema.optional(),
   })
-  .refine((q) => !q.since || !q.until || q.since <= q.until, {
-    message: "must not be before since",
-    path: ["until"],
-  });
+  .refine(...sinceNotAfterUntil);
 export type AuditLogQuery = z.infer<typeof AuditLogQuerySchema>;
+
+/** The export reads every matching event: the list's filters without paging. */
+export const AuditExportQuerySchema = z.strictObject(auditFilters).refine(...sinceNotAfterUntil);
+export type AuditExportQuery = z.infer<typeof AuditExportQuerySchema>;
 
 export const AuditLogSchema = z
   .object({

@@ -37,7 +37,7 @@ export function decodeCursor(cursor: string): Position {
   throw validationError([{ path: "cursor", message: "is not a valid cursor" }]);
 }
 
-function toAuditLog(row: AuditLogRow): AuditLog {
+export function toAuditLog(row: AuditLogRow): AuditLog {
   return {
     id: row.id,
     action: row.action as AuditAction,
@@ -63,6 +63,22 @@ function parseMetadata(json: string | null): Record<string, unknown> {
   }
 }
 
+/** The filters of a read or an export of the log (the paging fields aside). */
+export type AuditFilter = Pick<AuditLogQuery, "user_id" | "skill_id" | "action" | "performed_by" | "since" | "until">;
+
+/** `makerspaceId` undefined only for a super_admin reading every makerspace. */
+export function auditConditions(makerspaceId: string | undefined, q: AuditFilter): SQL[] {
+  const where: SQL[] = [];
+  if (makerspaceId) where.push(eq(skillAuditLogs.makerspaceId, makerspaceId));
+  if (q.user_id) where.push(eq(skillAuditLogs.userId, q.user_id));
+  if (q.skill_id) where.push(eq(skillAuditLogs.skillId, q.skill_id));
+  if (q.action) where.push(eq(skillAuditLogs.action, q.action));
+  if (q.performed_by) where.push(eq(skillAuditLogs.performedBy, q.performed_by));
+  if (q.since) where.push(gte(skillAuditLogs.createdAt, q.since));
+  if (q.until) where.push(lte(skillAuditLogs.createdAt, q.until));
+  return where;
+}
+
 /**
  * One page of the audit log, newest first (`created_at` desc, then `id` desc, so events of the
  * same millisecond page stably). Keyset paging: a page stays correct while new events arrive.
@@ -73,14 +89,7 @@ export async function listAuditLogs(
   makerspaceId: string | undefined,
   q: AuditLogQuery,
 ): Promise<AuditLogPage> {
-  const where: (SQL | undefined)[] = [];
-  if (makerspaceId) where.push(eq(skillAuditLogs.makerspaceId, makerspaceId));
-  if (q.user_id) where.push(eq(skillAuditLogs.userId, q.user_id));
-  if (q.skill_id) where.push(eq(skillAuditLogs.skillId, q.skill_id));
-  if (q.action) where.push(eq(skillAuditLogs.action, q.action));
-  if (q.performed_by) where.push(eq(skillAuditLogs.performedBy, q.performed_by));
-  if (q.since) where.push(gte(skillAuditLogs.createdAt, q.since));
-  if (q.until) where.push(lte(skillAuditLogs.createdAt, q.until));
+  const where: (SQL | undefined)[] = auditConditions(makerspaceId, q);
   if (q.cursor) {
     const after = decodeCursor(q.cursor);
     where.push(
