@@ -70,7 +70,7 @@ export async function applyImport(
       // Both of a chunk's JSON parameters (rows, events) must fit: sized by their sum.
       const sizeOf = (w: PlannedWrite) => jsonBytes(rowJson(w)) + jsonBytes(outboxJson(w, events.get(w) as AuditEvent));
       for (const part of jsonChunks(rows, JSON_PARAM_MAX_BYTES, sizeOf)) {
-        chunks.push(chunkFor(deps, kind, part, events, { ...ctx, at }));
+        chunks.push(chunkFor(kind, part, events, { ...ctx, at }));
       }
     }
   }
@@ -133,7 +133,6 @@ const field = (name: string) => sql.raw(`json_extract(j.value, '$.${name}')`);
  * update that follows it, so both happen or neither does.
  */
 function chunkFor(
-  deps: Deps,
   kind: "created" | "renewed",
   writes: PlannedWrite[],
   events: Map<PlannedWrite, AuditEvent>,

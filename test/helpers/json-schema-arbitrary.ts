@@ -171,7 +171,7 @@ export function invalidValues(schema: JsonSchema, components: Components): Array
   const out: Array<[string, unknown]> = [];
   const wrong = wrongType(s, components);
   if (wrong !== undefined) out.push(["wrong type", wrong]);
-  if (s.enum && s.enum.every((v) => typeof v === "string")) out.push(["not in enum", "not-a-listed-value"]);
+  if (s.enum?.every((v) => typeof v === "string")) out.push(["not in enum", "not-a-listed-value"]);
   const ts = types(s);
   if (ts.includes("string") && !s.enum) {
     if (s.maxLength !== undefined) out.push([`${s.maxLength + 1} characters`, "a".repeat(s.maxLength + 1)]);
