@@ -22,6 +22,7 @@ import { skillRoutes } from "./routes/skills";
 import { systemRoutes } from "./routes/system";
 import { userSkillTransferRoutes } from "./routes/user-skill-transfers";
 import { userSkillRoutes } from "./routes/user-skills";
+import { webhookRoutes } from "./routes/webhooks";
 
 /**
  * The HTTP app. Routes are matched with and without a trailing slash (`strict: false`).
@@ -68,6 +69,7 @@ export function buildApp() {
     .route("/", jwksRoutes)
     .route("/api/v1/devices", deviceRoutes)
     .route("/api/v1/badges", badgeRoutes)
+    .route("/api/v1/webhooks", webhookRoutes)
     .route("/api/v1/equipment", equipmentRoutes)
     .route("/api/v1/skills/access", allowlistRoutes)
     .route("/api/v1/skills/access", accessRoutes)

@@ -69,6 +69,9 @@ export const ConfigSchema = z.object({
   ALLOWLIST_SIGNING_KEY: optionalText,
   /** Published beside the current key (a private or public Ed25519 JWK); never signs. */
   ALLOWLIST_SIGNING_KEY_PREVIOUS: optionalText,
+  /** AES-256 key (base64 of 32 bytes) sealing webhook secrets in D1; checked where used (src/webhooks/secret-box.ts). */
+  WEBHOOK_ENCRYPTION_KEY: optionalText,
+  WEBHOOK_DELIVERY_RETENTION_DAYS: positiveInt.default(30),
   ALLOWED_ORIGINS: optionalText.transform((v) =>
     v
       ? v

@@ -1,9 +1,12 @@
 import { inArray } from "drizzle-orm";
+import { forgetCachedCertifications } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { chunk, runBatch } from "../db/client";
 import { auditOutbox } from "../db/schema";
 import { buildDeps } from "../deps";
 import { errorText } from "../lib/logger";
+import { sendAll } from "../lib/queue";
+import { webhookJobsFor } from "../webhooks/fan-out";
 import { type AuditEvent, AuditEventSchema } from "./events";
 import { auditRowStatements } from "./producer";
 
@@ -19,6 +22,8 @@ export interface ConsumeSummary {
   written: number;
   malformed: number;
   retried: number;
+  /** Webhook deliveries queued (one per event and subscribed webhook). */
+  webhooks: number;
 }
 
 /**
@@ -49,10 +54,11 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
     });
     msg.ack();
   }
-  if (valid.length === 0) return { written: 0, malformed, retried: 0 };
+  if (valid.length === 0) return { written: 0, malformed, retried: 0, webhooks: 0 };
 
   // The same event may arrive twice in one batch (a relay racing the first send).
   const events = [...new Map(valid.map((v) => [v.event.id, v.event])).values()];
+  let webhooks = 0;
   try {
     await runBatch(deps.db, [
       ...auditRowStatements(deps.db, events),
@@ -61,6 +67,9 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
         90,
       ).map((ids) => deps.db.delete(auditOutbox).where(inArray(auditOutbox.id, ids))),
     ]);
+    const jobs = await webhookJobsFor(deps, events);
+    await sendAll(deps.env.WEBHOOK_QUEUE, jobs);
+    webhooks = jobs.length;
   } catch (err) {
     for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
     deps.logger.error("audit batch write failed; retrying", {
@@ -69,10 +78,26 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
       max_attempts: Math.max(...valid.map((v) => v.msg.attempts)),
       error: errorText(err),
     });
-    return { written: 0, malformed, retried: valid.length };
+    return { written: 0, malformed, retried: valid.length, webhooks: 0 };
   }
   for (const { msg } of valid) msg.ack();
-  return { written: events.length, malformed, retried: 0 };
+  await forgetImportedUsers(deps, events);
+  return { written: events.length, malformed, retried: 0, webhooks };
+}
+
+/** Drops the KV entries of users whose certifications an import changed (see certification-import.ts). */
+async function forgetImportedUsers(deps: Deps, events: AuditEvent[]): Promise<void> {
+  const users = events.flatMap((e) =>
+    e.metadata.import_id !== undefined &&
+    e.user_id !== null &&
+    (e.action === "skill_granted" || e.action === "skill_renewed")
+      ? [e.user_id]
+      : [],
+  );
+  if (users.length === 0) return;
+  await forgetCachedCertifications(deps, users).catch((err: unknown) => {
+    deps.logger.warn("user-skills cache entries of an import not dropped", { error: errorText(err) });
+  });
 }
 
 /**

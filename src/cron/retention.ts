@@ -1,6 +1,6 @@
 import { asc, inArray, lt } from "drizzle-orm";
 import type { Deps } from "../context";
-import { skillAuditLogs } from "../db/schema";
+import { certificationReminders, skillAuditLogs, webhookDeliveries } from "../db/schema";
 import { addDays, iso } from "../lib/time";
 
 export interface RetentionOptions {
@@ -35,4 +35,40 @@ export async function purgeOldAuditLogs(deps: Deps, opts: RetentionOptions = {})
     if (result.meta.changes < batchSize) return { deleted, cutoff, more: false };
   }
   return { deleted, cutoff, more: true };
+}
+
+export interface WebhookHistorySummary {
+  deliveries: number;
+  reminders: number;
+  more: boolean;
+}
+
+/**
+ * Delivery attempts older than `WEBHOOK_DELIVERY_RETENTION_DAYS` (and those of deleted webhooks
+ * with them), and reminder markers of expiries more than 30 days past — bounded per statement
+ * like the audit purge.
+ */
+export async function purgeWebhookHistory(deps: Deps, opts: RetentionOptions = {}): Promise<WebhookHistorySummary> {
+  const { batchSize = 1000, maxBatches = 20 } = opts;
+  const deliveriesBefore = iso(addDays(deps.now, -deps.config.WEBHOOK_DELIVERY_RETENTION_DAYS));
+  const remindersBefore = iso(addDays(deps.now, -30));
+  const summary: WebhookHistorySummary = { deliveries: 0, reminders: 0, more: false };
+  for (let i = 0; i < maxBatches; i += 1) {
+    const oldest = deps.db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(lt(webhookDeliveries.deliveredAt, deliveriesBefore))
+      .orderBy(asc(webhookDeliveries.deliveredAt))
+      .limit(batchSize);
+    const result = await deps.db.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, oldest)).run();
+    summary.deliveries += result.meta.changes;
+    if (result.meta.changes < batchSize) break;
+    if (i === maxBatches - 1) summary.more = true;
+  }
+  const reminders = await deps.db
+    .delete(certificationReminders)
+    .where(lt(certificationReminders.expiresAt, remindersBefore))
+    .run();
+  summary.reminders = reminders.meta.changes;
+  return summary;
 }

@@ -14,6 +14,7 @@ export type ErrorType =
   | "request_not_found"
   | "device_not_found"
   | "badge_not_found"
+  | "webhook_not_found"
   | "method_not_allowed"
   | "request_conflict"
   | "already_certified"
@@ -48,6 +49,7 @@ export function statusOf(type: ErrorType): ErrorStatus {
     case "request_not_found":
     case "device_not_found":
     case "badge_not_found":
+    case "webhook_not_found":
       return 404;
     case "method_not_allowed":
       return 405;
