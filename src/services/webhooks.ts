@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
-import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../audit/producer";
+import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
 import { scopeMakerspace, visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
