@@ -11,6 +11,7 @@ import { EVENT_OF_ACTION, jobFor, type SubscribableEvent, type WebhookEvent, typ
 interface Subscriber {
   id: string;
   events: string[];
+  createdAt: string;
 }
 
 /** The active webhooks of these makerspaces, by makerspace (one query). */
@@ -18,20 +19,33 @@ export async function subscribersOf(deps: Deps, makerspaceIds: string[]): Promis
   const out = new Map<string, Subscriber[]>();
   if (makerspaceIds.length === 0) return out;
   const rows = await deps.db
-    .select({ id: webhooks.id, makerspaceId: webhooks.makerspaceId, events: webhooks.events })
+    .select({
+      id: webhooks.id,
+      makerspaceId: webhooks.makerspaceId,
+      events: webhooks.events,
+      createdAt: webhooks.createdAt,
+    })
     .from(webhooks)
     .where(and(eq(webhooks.active, true), sql`${webhooks.makerspaceId} in ${jsonValues([...new Set(makerspaceIds)])}`))
     .all();
   for (const r of rows) {
     out.set(r.makerspaceId, [
       ...(out.get(r.makerspaceId) ?? []),
-      { id: r.id, events: JSON.parse(r.events) as string[] },
+      { id: r.id, events: JSON.parse(r.events) as string[], createdAt: r.createdAt },
     ]);
   }
   return out;
 }
 
-/** One job per event and subscribed webhook. */
+/** Does this webhook want this event: subscribed to its type, and created before it happened? */
+function wants(s: Subscriber, type: string, createdAt: string): boolean {
+  return s.events.includes(type) && s.createdAt <= createdAt;
+}
+
+/**
+ * One job per event and subscribed webhook. A webhook hears only of what happens after it is
+ * created, though the queue may bring an older event to the fan-out after it.
+ */
 export function jobsFor(
   events: WebhookEvent[],
   subscribers: Map<string, Subscriber[]>,
@@ -39,7 +53,7 @@ export function jobsFor(
 ): WebhookJob[] {
   return events.flatMap((event) =>
     (subscribers.get(event.makerspace_id) ?? [])
-      .filter((s) => s.events.includes(event.type))
+      .filter((s) => wants(s, event.type, event.created_at))
       .map((s) => jobFor(s.id, event, enqueuedAt)),
   );
 }
@@ -60,7 +74,9 @@ export async function webhookJobsFor(deps: Deps, events: AuditEvent[]): Promise<
     deps,
     mapped.map((m) => m.audit.makerspace_id),
   );
-  const wanted = mapped.filter((m) => subscribers.get(m.audit.makerspace_id)?.some((s) => s.events.includes(m.type)));
+  const wanted = mapped.filter((m) =>
+    subscribers.get(m.audit.makerspace_id)?.some((s) => wants(s, m.type, m.audit.created_at)),
+  );
   if (wanted.length === 0) return [];
 
   const certificationIds = wanted.flatMap((m) => idIn(m.audit, "user_skill_id", m.type.startsWith("certification.")));

@@ -152,6 +152,27 @@ describe("a change reaches a receiver, signed (grant → audit queue → webhook
   });
 });
 
+describe("what a webhook hears", () => {
+  it("only what happens after it is created, though the queue brings older events after it", async () => {
+    const ms = uniqueMakerspace();
+    const pipeline = webhookEnv();
+    const skill = await makeSkill({ makerspace_id: ms });
+    await callJson("POST", "/api/v1/skills/user-skills", {
+      token: await admin(ms),
+      env: pipeline.env,
+      body: { user_id: uniqueUser(), skill_id: skill.id },
+    });
+    const before = pipeline.audit.splice(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await createWebhook(
+      { makerspace_id: ms, url: receiver().url, events: ["certification.granted"] },
+      { env: pipeline.env },
+    );
+    await deliver(before, { env: pipeline.env });
+    expect(pipeline.jobs).toEqual([]);
+  });
+});
+
 describe("POST /webhooks/{id}/test", () => {
   it("202 with the event, queued for this webhook only — inactive ones too", async () => {
     const { ms, pipeline, r, hook, secret, token } = await setup(["request.created"]);
