@@ -27,7 +27,6 @@ interface Chunk {
   returning: number;
   bytes: number;
   writes: PlannedWrite[];
-  kind: "created" | "renewed";
 }
 
 /**
@@ -167,5 +166,5 @@ function chunkFor(
             where user_skills.id = ${field("id")} and ${rules}
             returning user_skills.id as id`,
         ];
-  return { statements, returning: kind === "created" ? 0 : 1, bytes: rows.length + outbox.length, writes, kind };
+  return { statements, returning: kind === "created" ? 0 : 1, bytes: rows.length + outbox.length, writes };
 }
