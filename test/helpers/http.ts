@@ -35,6 +35,14 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   return res;
 }
 
+/**
+ * A response body as UTF-8 text, read as bytes: workerd warns when `text()` reads a type it does
+ * not know as text (the audit export's NDJSON).
+ */
+export async function bodyText(res: Response): Promise<string> {
+  return new TextDecoder().decode(await res.arrayBuffer());
+}
+
 /** `call` and parse JSON, asserting nothing: tests assert on status and body themselves. */
 export async function callJson<T = Record<string, unknown>>(
   method: string,
@@ -42,7 +50,7 @@ export async function callJson<T = Record<string, unknown>>(
   opts: CallOptions = {},
 ): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await call(method, path, opts);
-  const text = await res.text();
+  const text = await bodyText(res);
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
 }
 

@@ -8,12 +8,9 @@ import { auditEvent, deliver } from "../helpers/audit";
 import { uniqueUser } from "../helpers/certifications";
 import { countingEnv } from "../helpers/counting-d1";
 import { makeSkill } from "../helpers/factories";
-import { call, callJson } from "../helpers/http";
+import { bodyText, call, callJson } from "../helpers/http";
 import { importCsv } from "../helpers/imports";
 import { admin, member, superAdmin } from "../helpers/tokens";
-
-/** Bytes, then UTF-8: workerd warns on text() of a type it does not know as text (NDJSON). */
-const bodyText = async (res: Response) => new TextDecoder().decode(await res.arrayBuffer());
 
 async function exportCsv(query: string, token?: string, runEnv?: Env) {
   const res = await call("GET", `/api/v1/skills/user-skills/export${query}`, {

@@ -18,7 +18,7 @@ import {
   storeSnapshot,
   withField,
 } from "../helpers/hostile";
-import { call, callJson } from "../helpers/http";
+import { bodyText, call, callJson } from "../helpers/http";
 import { admin } from "../helpers/tokens";
 
 fc.configureGlobal({ seed: Number(env.FC_SEED) });
@@ -112,7 +112,7 @@ async function probe(route: FuzzRoute, path: string, rawBody?: string): Promise<
     token: tokenFor(route),
     ...(rawBody !== undefined ? { rawBody } : {}),
   });
-  const text = await res.text();
+  const text = await bodyText(res);
   expect(res.status, `${label} → ${text.slice(0, 300)}`).toBeLessThan(500);
   if (res.status >= 400) {
     expectContractError(res.status, text, label);

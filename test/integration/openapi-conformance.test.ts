@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { type DeclaredRoute, declaredRoutes } from "../../src/openapi/declared";
 import { makeSkill } from "../helpers/factories";
-import { call } from "../helpers/http";
+import { bodyText, call } from "../helpers/http";
 import { type Components, invalidValues, type JsonSchema, resolve, validArb } from "../helpers/json-schema-arbitrary";
 import { admin, device, member, superAdmin } from "../helpers/tokens";
 
@@ -134,8 +134,7 @@ async function send(method: string, url: string, token: string | undefined, body
     ...(body === undefined ? {} : { rawBody: type ? String(body) : JSON.stringify(body) }),
     ...(type ? { headers: { "content-type": type } } : {}),
   });
-  // Bytes, then UTF-8: workerd warns on text() of a type it does not know as text (NDJSON).
-  const text = new TextDecoder().decode(await res.arrayBuffer());
+  const text = await bodyText(res);
   return { status: res.status, text, type: res.headers.get("content-type") ?? "" };
 }
 
