@@ -11,7 +11,7 @@ import { type SkillRow, skillPrerequisites, skills, userSkills } from "../db/sch
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/logger";
-import { addDays, iso } from "../lib/time";
+import { iso } from "../lib/time";
 import { allowlistBumps } from "./allowlist-versions";
 import { assertMayCertify } from "./instructor-rights";
 import { expiryFor, validityOf } from "./validity";
@@ -72,9 +72,10 @@ export async function assertPrerequisitesMet(deps: Deps, userId: string, skillId
 /**
  * The grant rules as SQL, evaluated inside the write's batch: the skill is still active and the
  * user still holds every prerequisite certified and unexpired. A prerequisite revoked (or the
- * skill archived) between the checks above and the batch therefore stops the grant.
+ * skill archived) between the checks above and the batch therefore stops the grant. The skill and
+ * user are values, or SQL expressions when many rows are written by one statement (imports).
  */
-function grantPreconditions(skillId: string, userId: string, nowIso: string): SQL {
+export function grantPreconditions(skillId: string | SQL, userId: string | SQL, nowIso: string): SQL {
   return sql`(exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active')
     and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
       and not exists (select 1 from user_skills u where u.user_id = ${userId}
@@ -93,6 +94,34 @@ export interface GrantInput {
   /** Audit reason and metadata extras (the approving request). */
   reason?: string | null;
   requestId?: string;
+}
+
+/**
+ * The `skill_granted` / `skill_renewed` event of a grant, an approval or an imported row: one
+ * shape wherever the certification comes from (`extra` adds to its metadata, e.g. the import).
+ */
+export function grantEvent(
+  deps: Pick<Deps, "now">,
+  skill: Pick<SkillRow, "id" | "makerspaceId">,
+  input: GrantInput,
+  outcome: { userSkillId: string; renewal: boolean; expiresAt: string | null; extra?: Record<string, unknown> },
+): AuditEvent {
+  return newEvent(deps, {
+    action: outcome.renewal ? "skill_renewed" : "skill_granted",
+    makerspaceId: skill.makerspaceId,
+    userId: input.userId,
+    skillId: skill.id,
+    performedBy: input.certifiedBy,
+    reason: input.reason ?? input.notes ?? null,
+    metadata: {
+      user_skill_id: outcome.userSkillId,
+      status: input.status,
+      expires_at: outcome.expiresAt,
+      quiz_score: input.quizScore ?? null,
+      ...(input.requestId ? { request_id: input.requestId } : {}),
+      ...outcome.extra,
+    },
+  });
 }
 
 /** The statements of one grant attempt, all conditional on `guard`. */
@@ -126,21 +155,7 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
   const certified = input.status === "certified";
   const expiresAt = certified ? expiryFor(validityOf(skill, deps.config), deps.now, input.expiresAt) : null;
   const userSkillId = existing?.id ?? newId("us");
-  const event = newEvent(deps, {
-    action: existing ? "skill_renewed" : "skill_granted",
-    makerspaceId: skill.makerspaceId,
-    userId: input.userId,
-    skillId: skill.id,
-    performedBy: input.certifiedBy,
-    reason: input.reason ?? input.notes ?? null,
-    metadata: {
-      user_skill_id: userSkillId,
-      status: input.status,
-      expires_at: expiresAt,
-      quiz_score: input.quizScore ?? null,
-      ...(input.requestId ? { request_id: input.requestId } : {}),
-    },
-  });
+  const event = grantEvent(deps, skill, input, { userSkillId, renewal: existing !== undefined, expiresAt });
 
   if (existing) {
     const changes: Partial<typeof userSkills.$inferInsert> = {

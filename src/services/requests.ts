@@ -23,7 +23,8 @@ import { fixedDatePassed, validityOf } from "./validity";
 /** `reviewed_by` / `certified_by` of requests approved by SKILL_REQUEST_AUTO_APPROVE. */
 export const AUTO_APPROVER = "system:auto-approve";
 
-function selectRequests(deps: Deps) {
+/** Requests as the API returns them (with the skill name). */
+export function selectRequests(deps: Deps) {
   return deps.db
     .select({
       id: skillRequests.id,
