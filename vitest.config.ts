@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 
 /** Test-only secrets: never used outside the test runtime. */
 export const TEST_JWT_SECRET = "test-secret-0123456789abcdef0123456789abcdef";
+export const TEST_WEBHOOK_ENCRYPTION_KEY = "dGVzdC13ZWJob29rLWVuY3J5cHRpb24ta2V5LTMyYnk=";
 export const TEST_ALLOWLIST_SIGNING_KEY =
   '{"crv":"Ed25519","d":"0U9TYC-DB3wH8NTMhxlJKZ72wsfZv886IzcHmtSAqf8","x":"F_VRJSG2Q4cu9gj3JiEnmr22JeLkOaM8q016HRi5JkQ","kty":"OKP","kid":"allowlist-2026-11-24-1ae1e59d","alg":"EdDSA","use":"sig"}';
 
@@ -62,6 +63,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET_KEY: TEST_JWT_SECRET,
             ALLOWLIST_SIGNING_KEY: TEST_ALLOWLIST_SIGNING_KEY,
+            WEBHOOK_ENCRYPTION_KEY: TEST_WEBHOOK_ENCRYPTION_KEY,
             // The plugin also reads a local .dev.vars (which `npm run dev` creates): tests run with
             // the deployed settings whatever it holds, and set others per test with envWith().
             ALLOW_UNREGISTERED_DEVICES: "false",
@@ -80,8 +82,9 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/platform-limits.ts"],
-      // A JWKS endpoint on 127.0.0.1 for identity-provider tokens (its URL via inject()).
-      globalSetup: ["./test/setup/jwks-server.ts"],
+      // On 127.0.0.1, URLs via inject(): a JWKS endpoint for identity-provider tokens, and a
+      // webhook receiver that records deliveries.
+      globalSetup: ["./test/setup/jwks-server.ts", "./test/setup/webhook-receiver.ts"],
       testTimeout: 30_000,
       onConsoleLog: (log: string) => (isRoutineLogLine(log) ? false : undefined),
       // The JSON report is what .ci/run counts for its closing "N passed, M failed" line.

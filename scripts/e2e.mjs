@@ -1,6 +1,7 @@
 // npm run test:e2e — the black-box suite: a real `wrangler dev` on 127.0.0.1 (local D1, KV and
 // Queues on a fresh persistence directory), driven over HTTP only — the README walkthrough run by
-// bash as printed, the design's examples, the cron trigger — after a startup probe of
+// bash as printed, the design's examples, the cron trigger, the README's import block, webhooks
+// delivered to a local receiver — after a startup probe of
 // `npm run start:local`. Writes test-results/e2e.json (counted by .ci/run) and ends with
 // "N passed, M failed".
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -9,10 +10,13 @@ import { cronCases } from "./lib/e2e-cron.mjs";
 import { designCases } from "./lib/e2e-design.mjs";
 import { clients, readmeCases } from "./lib/e2e-readme.mjs";
 import { startupCase } from "./lib/e2e-startup.mjs";
+import { transferCases } from "./lib/e2e-transfers.mjs";
+import { closeWebhookReceiver, webhookCases } from "./lib/e2e-webhooks.mjs";
 
-const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 240_000);
+const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 360_000);
 
 const results = [];
+const state = {};
 let server;
 
 function finish(code) {
@@ -35,6 +39,7 @@ const watchdog = setTimeout(async () => {
   console.error(`e2e: overall timeout of ${TIMEOUT_MS} ms reached`);
   results.push({ name: "overall timeout", ok: false, error: `exceeded ${TIMEOUT_MS} ms` });
   await server?.stop();
+  await closeWebhookReceiver(state);
   finish(1);
 }, TIMEOUT_MS);
 
@@ -61,7 +66,6 @@ try {
   console.log(`wrangler dev ready on ${server.url} in ${startMs} ms`);
   results.push({ name: "wrangler dev starts and /health answers", ok: true, ms: startMs });
 
-  const state = {};
   const c = await clients(server.url);
   await run("GET /health (no auth) and ?deep=1", async () => {
     const plain = await c.anonymous("GET", "/health");
@@ -70,10 +74,19 @@ try {
       throw new Error(`health: ${plain.status} ${JSON.stringify(plain.body)} / deep ${deep.status}`);
     }
   });
-  const cases = [...readmeCases(c, state, server.url), ...designCases(c, state), ...cronCases(c, state)];
+  const cases = [
+    ...readmeCases(c, state, server.url),
+    ...designCases(c, state),
+    ...cronCases(c, state),
+    ...transferCases(c, state, server.url),
+    ...webhookCases(c, state),
+  ];
   for (const [name, fn] of cases) await run(name, fn);
   console.log(
     `audit latency (write → visible in GET /skills/audit-logs): README ${state.auditLatencyMs ?? "?"} ms (${state.auditPolls ?? "?"} polls of its loop), CNC grant ${state.cncAuditMs ?? "?"} ms; walkthrough ${state.walkthroughMs ?? "?"} ms`,
+  );
+  console.log(
+    `webhooks: grant → signed delivery ${state.webhookLatencyMs ?? "?"} ms; retry after ${state.retryGapMs ?? "?"} ms; README import block ${state.importMs ?? "?"} ms`,
   );
 } catch (err) {
   results.push({ name: "server start", ok: false, error: String(err?.stack ?? err) });
@@ -81,5 +94,6 @@ try {
 } finally {
   clearTimeout(watchdog);
   await server?.stop();
+  await closeWebhookReceiver(state);
 }
 finish(0);

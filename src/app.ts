@@ -1,10 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./context";
-import { AppError, validationError } from "./lib/errors";
+import { validationError } from "./lib/errors";
 import { toFieldErrors } from "./lib/validate";
 import { authenticate } from "./middleware/auth";
 import { enforceScope } from "./middleware/authorize";
+import { bodyLimits } from "./middleware/body-limits";
 import { cors } from "./middleware/cors";
 import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { jsonBody } from "./middleware/json-body";
@@ -20,9 +20,9 @@ import { kioskRoutes } from "./routes/kiosk";
 import { requestRoutes } from "./routes/requests";
 import { skillRoutes } from "./routes/skills";
 import { systemRoutes } from "./routes/system";
+import { userSkillTransferRoutes } from "./routes/user-skill-transfers";
 import { userSkillRoutes } from "./routes/user-skills";
-
-export const MAX_BODY_BYTES = 64 * 1024;
+import { webhookRoutes } from "./routes/webhooks";
 
 /**
  * The HTTP app without its routes: every middleware, in order, and the one error exit. Routes
@@ -43,15 +43,7 @@ export function baseApp() {
   app.use("*", requestContext);
   app.use("/api/*", cors);
   app.use("*", requestDeps);
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError("payload_too_large", "Request body is larger than 64 KiB");
-      },
-    }),
-  );
+  app.use("/api/*", bodyLimits);
   app.use("/api/*", authenticate);
   app.use("/api/*", jsonBody);
   // Only under /api can a `/:id` route take a fixed name; elsewhere notFound answers 405.
@@ -77,11 +69,13 @@ export function buildApp() {
     .route("/", jwksRoutes)
     .route("/api/v1/devices", deviceRoutes)
     .route("/api/v1/badges", badgeRoutes)
+    .route("/api/v1/webhooks", webhookRoutes)
     .route("/api/v1/equipment", equipmentRoutes)
     .route("/api/v1/skills/access", allowlistRoutes)
     .route("/api/v1/skills/access", accessRoutes)
     .route("/api/v1/skills/equipment-requirements", requirementsRoutes)
     .route("/api/v1/skills/audit-logs", auditLogRoutes)
+    .route("/api/v1/skills/user-skills", userSkillTransferRoutes)
     .route("/api/v1/skills/user-skills", userSkillRoutes)
     .route("/api/v1/skills/requests", requestRoutes)
     .route("/api/v1/instructors", instructorRoutes)

@@ -81,6 +81,9 @@ export const ConfigSchema = z.object({
   RATE_CALLER_PER_MINUTE: perMinute.default(600),
   RATE_BADGE_PER_MINUTE: perMinute.default(60),
   RATE_MAKERSPACE_PER_MINUTE: perMinute.default(10),
+  /** AES-256 key (base64 of 32 bytes) sealing webhook secrets in D1; checked where used (src/webhooks/secret-box.ts). */
+  WEBHOOK_ENCRYPTION_KEY: optionalText,
+  WEBHOOK_DELIVERY_RETENTION_DAYS: positiveInt.default(30),
   ALLOWED_ORIGINS: optionalText.transform((v) =>
     v
       ? v

@@ -23,5 +23,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Base URL of the JWKS test server (test/setup/jwks-server.ts). */
     identityProviderUrl: string;
+    /** Base URL of the webhook receiver (test/setup/webhook-receiver.ts). */
+    webhookReceiverUrl: string;
   }
 }

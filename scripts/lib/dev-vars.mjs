@@ -40,7 +40,8 @@ export function readWranglerVars(path = "wrangler.toml", env = "") {
 }
 
 /**
- * Creates .dev.vars on first run: a random JWT secret, a fresh allow-list signing key, and
+ * Creates .dev.vars on first run: a random JWT secret, a fresh allow-list signing key, a webhook
+ * encryption key, and
  * ALLOW_UNREGISTERED_DEVICES="true" so `npm run token -- --role device` tokens work locally
  * (wrangler.toml keeps it "false", and `wrangler deploy` never reads .dev.vars). An existing file
  * is completed (a missing variable is added), never overwritten: a "false" there stays.
@@ -56,6 +57,10 @@ export async function ensureDevVars(path = DEV_VARS) {
   if (!current.ALLOWLIST_SIGNING_KEY) {
     const { privateJwk } = await generateSigningKey();
     add += `ALLOWLIST_SIGNING_KEY='${JSON.stringify(privateJwk)}'\n`;
+  }
+  if (!current.WEBHOOK_ENCRYPTION_KEY) {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    add += `WEBHOOK_ENCRYPTION_KEY="${Buffer.from(bytes).toString("base64")}"\n`;
   }
   if (current.ALLOW_UNREGISTERED_DEVICES === undefined) add += `ALLOW_UNREGISTERED_DEVICES="true"\n`;
   if (add) {

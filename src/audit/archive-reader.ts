@@ -9,6 +9,8 @@ export interface ArchiveRange {
   until?: string;
   action?: AuditAction;
   userId?: string;
+  skillId?: string;
+  performedBy?: string;
 }
 
 /** Objects fetched at once (Workers allow six simultaneous connections per invocation). */
@@ -83,6 +85,8 @@ export async function* archivedAuditEvents(
     (!range.until || e.created_at <= range.until) &&
     (!range.action || e.action === range.action) &&
     (!range.userId || e.user_id === range.userId) &&
+    (!range.skillId || e.skill_id === range.skillId) &&
+    (!range.performedBy || e.performed_by === range.performedBy) &&
     e.makerspace_id === range.makerspaceId;
 
   for await (const day of archivedDays(bucket, range.makerspaceId, fromDay, toDay)) {

@@ -1,9 +1,13 @@
 import { sql } from "drizzle-orm";
+import { forgetCachedCertifications } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { valuesOf } from "../db/client";
 import { auditDeadLetters, auditOutbox } from "../db/schema";
 import { buildDeps } from "../deps";
 import { errorText } from "../lib/logger";
+import { sendAll } from "../lib/queue";
+import { EVENT_OF_ACTION } from "../webhooks/events";
+import { webhookJobsFor } from "../webhooks/fan-out";
 import { archiveAccessEvents } from "./archive";
 import { type AuditEvent, AuditEventSchema } from "./events";
 import { writeAuditEvents } from "./writer";
@@ -23,6 +27,8 @@ export interface ConsumeSummary {
   /** Access events written to the R2 archive, and the objects they went into. */
   archived: number;
   archiveObjects: number;
+  /** Webhook deliveries queued (one per event and subscribed webhook). */
+  webhooks: number;
 }
 
 /**
@@ -34,7 +40,9 @@ export interface ConsumeSummary {
  * row. Outcomes are per message:
  * - malformed body → logged and acked: no retry can make it valid, and it must not hold back
  *   the valid messages of its batch;
- * - written → acked;
+ * - written → its webhook deliveries are queued (src/webhooks/fan-out.ts: one message per event
+ *   and subscribed webhook on the webhook queue), then acked; should that fail, the events that
+ *   could reach a webhook are retried (their rows are not written twice);
  * - D1 refused the batch → each event is written alone (`writeAuditEvents`), so one event D1
  *   rejects is retried alone while the others are acked;
  * - not written → retried with exponential backoff; after `max_retries` Queues moves it to the
@@ -58,7 +66,7 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
     });
     msg.ack();
   }
-  if (valid.length === 0) return { written: 0, malformed, retried: 0, archived: 0, archiveObjects: 0 };
+  if (valid.length === 0) return { written: 0, malformed, retried: 0, archived: 0, archiveObjects: 0, webhooks: 0 };
 
   // The same event may arrive twice in one batch (a relay racing the first send).
   const events = [...new Map(valid.map((v) => [v.event.id, v.event])).values()];
@@ -77,9 +85,14 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
     deps.db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
     deps.db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
   ]);
+  // Webhook deliveries of the written events. Should the fan-out fail, the events that could
+  // reach a webhook are retried: their rows are written already (a redelivery writes nothing
+  // twice) and the fan-out runs again; receivers dedupe by `webhook-id`.
+  const writtenEvents = events.filter((e) => written.has(e.id));
+  const fanOut = await fanOutWebhooks(deps, batch.queue, writtenEvents);
   let retried = 0;
   for (const { msg, event } of valid) {
-    if (written.has(event.id)) {
+    if (written.has(event.id) && !fanOut.failed.has(event.id)) {
       msg.ack();
       continue;
     }
@@ -96,13 +109,55 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
       error: errorText(failed.values().next().value),
     });
   }
+  await forgetImportedUsers(deps, writtenEvents);
   return {
     written: written.size,
     malformed,
     retried,
     archived: archive.archived.size,
     archiveObjects: archive.objects,
+    webhooks: fanOut.jobs,
   };
+}
+
+/**
+ * Queues the webhook deliveries of written events. On failure, returns the ids of the events
+ * that map to a webhook event type (the others never reach a webhook, and are acked).
+ */
+async function fanOutWebhooks(
+  deps: Deps,
+  queue: string,
+  events: AuditEvent[],
+): Promise<{ jobs: number; failed: Set<string> }> {
+  if (events.length === 0) return { jobs: 0, failed: new Set() };
+  try {
+    const jobs = await webhookJobsFor(deps, events);
+    await sendAll(deps.env.WEBHOOK_QUEUE, jobs);
+    return { jobs: jobs.length, failed: new Set() };
+  } catch (err) {
+    const failed = new Set(events.filter((e) => EVENT_OF_ACTION[e.action] !== undefined).map((e) => e.id));
+    deps.logger.error("webhook fan-out failed; retrying its events", {
+      queue,
+      event_ids: [...failed].slice(0, 20),
+      error: errorText(err),
+    });
+    return { jobs: 0, failed };
+  }
+}
+
+/** Drops the KV entries of users whose certifications an import changed (see certification-import.ts). */
+async function forgetImportedUsers(deps: Deps, events: AuditEvent[]): Promise<void> {
+  const users = events.flatMap((e) =>
+    e.metadata.import_id !== undefined &&
+    e.user_id !== null &&
+    (e.action === "skill_granted" || e.action === "skill_renewed")
+      ? [e.user_id]
+      : [],
+  );
+  if (users.length === 0) return;
+  await forgetCachedCertifications(deps, users).catch((err: unknown) => {
+    deps.logger.warn("user-skills cache entries of an import not dropped", { error: errorText(err) });
+  });
 }
 
 /**

@@ -25,6 +25,11 @@ export const AUDIT_ACTIONS = [
   "badge_removed",
   "instructor_added",
   "instructor_removed",
+  "webhook_created",
+  "webhook_updated",
+  "webhook_deleted",
+  "webhook_disabled",
+  "certifications_imported",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -3,6 +3,7 @@ import type { Deps } from "../context";
 import { chunk, type Db, insertWhere, type Statement } from "../db/client";
 import { auditOutbox } from "../db/schema";
 import { errorText } from "../lib/logger";
+import { sendAll } from "../lib/queue";
 import { archiveAccessEvents } from "./archive";
 import type { AuditEvent } from "./events";
 import { writeAuditEvents } from "./writer";
@@ -120,27 +121,8 @@ async function deliverDirect(deps: Deps, pending: Pending[]): Promise<void> {
   });
 }
 
-/** Queues' sendBatch limits: 100 messages and 256 KB per call; kept under both with headroom. */
-const SEND_MAX_MESSAGES = 100;
-const SEND_MAX_BYTES = 200 * 1024;
-const encoder = new TextEncoder();
-
 export async function sendEvents(queue: Queue, events: AuditEvent[]): Promise<void> {
-  let part: AuditEvent[] = [];
-  let bytes = 0;
-  const flush = async () => {
-    if (part.length === 0) return;
-    await queue.sendBatch(part.map((body) => ({ body, contentType: "json" as const })));
-    part = [];
-    bytes = 0;
-  };
-  for (const event of events) {
-    const size = encoder.encode(JSON.stringify(event)).byteLength + 100;
-    if (part.length >= SEND_MAX_MESSAGES || bytes + size > SEND_MAX_BYTES) await flush();
-    part.push(event);
-    bytes += size;
-  }
-  await flush();
+  await sendAll(queue, events);
 }
 
 /**

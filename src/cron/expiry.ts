@@ -1,8 +1,12 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { AuditEvent } from "../audit/events";
+import { sendCommitted } from "../audit/producer";
+import { parsePayload } from "../audit/relay";
 import type { Deps } from "../context";
-import { changesOf, runBatch } from "../db/client";
-import { equipment, skillAuditLogs, skillEquipment, userSkills } from "../db/schema";
+import { changesOf, runBatch, type Statement, valuesOf } from "../db/client";
+import { auditOutbox, equipment, skillAuditLogs, skillEquipment, userSkills } from "../db/schema";
 import { iso } from "../lib/time";
+import { listeningMakerspaces } from "../webhooks/fan-out";
 
 /** Recorded as `performed_by` of events no person caused. */
 export const SYSTEM_ACTOR = "system";
@@ -19,6 +23,8 @@ export interface ExpiryOptions {
 export interface ExpirySummary {
   expired: number;
   batches: number;
+  /** `skill_expired` events also sent to the audit queue, for the webhooks that listen for them. */
+  webhookEvents: number;
   /** True when the run stopped on its budget with overdue rows possibly left (the next run goes on). */
   more: boolean;
 }
@@ -44,12 +50,21 @@ export const SQL_UUID = sql.raw(
  * and the queue: the cron is not a request path, and writing them with the change they record is
  * the outbox's guarantee without 100,000 queue messages. Two runs at once cannot double an event:
  * the second batch no longer finds the rows the first flipped.
+ *
+ * `certification.expired` webhooks are fed by the audit queue's consumer, which these rows bypass.
+ * So in the makerspaces where an active webhook listens for that event (one query per run), the
+ * chunk's batch also copies their events into the outbox (a fourth statement, between the audit
+ * rows and the flip), and the run sends them to the audit queue once the batch has committed: the
+ * consumer finds their rows written already (it writes by event id), clears the outbox rows and fans
+ * the events out. A send that fails leaves them to the relay. Makerspaces without such a webhook
+ * cost nothing more.
  */
 export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {}): Promise<ExpirySummary> {
   const { batchSize = 5000, maxBatches = 100, budgetMs = 600_000 } = opts;
   const at = iso(deps.now);
   const started = Date.now();
-  const summary: ExpirySummary = { expired: 0, batches: 0, more: false };
+  const summary: ExpirySummary = { expired: 0, batches: 0, webhookEvents: 0, more: false };
+  const listening = await listeningMakerspaces(deps, "certification.expired");
   const chunk = sql`(select ${userSkills.id} from ${userSkills}
     where ${userSkills.status} = 'certified' and ${userSkills.expiresAt} <= ${at}
     order by ${userSkills.expiresAt} limit ${batchSize})`;
@@ -57,6 +72,7 @@ export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {})
   while (summary.batches < maxBatches && Date.now() - started < budgetMs) {
     const results = await runBatch(deps.db, [
       expiredEventRows(deps, chunk, at),
+      ...(listening.length > 0 ? [expiredOutboxRows(deps, chunk, at, listening)] : []),
       deps.db
         .update(equipment)
         .set({ allowlistVersion: sql`${equipment.allowlistVersion} + 1` })
@@ -66,9 +82,16 @@ export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {})
         ),
       deps.db.update(userSkills).set({ status: "expired", updatedAt: at }).where(sql`${userSkills.id} in ${chunk}`),
     ]);
-    const expired = changesOf(results[2]);
+    const expired = changesOf(results[results.length - 1]);
     summary.batches += 1;
     summary.expired += expired;
+    if (listening.length > 0) {
+      const events = ((results[1] ?? []) as { payload: string }[])
+        .map((r) => parsePayload(r.payload))
+        .filter((e): e is AuditEvent => e !== null);
+      await sendCommitted(deps, events);
+      summary.webhookEvents += events.length;
+    }
     if (expired < batchSize) return summary;
   }
   return { ...summary, more: true };
@@ -82,4 +105,24 @@ function expiredEventRows(deps: Deps, chunk: SQL, at: string) {
       json_object('user_skill_id', ${userSkills.id}, 'expires_at', ${userSkills.expiresAt}), ${at}
       from ${userSkills} where ${userSkills.id} in ${chunk}`,
   );
+}
+
+/**
+ * `insert … select … returning`: the outbox rows of the chunk's `skill_expired` events (just
+ * written by `expiredEventRows`) in the makerspaces given, each payload the event as the queue
+ * carries it.
+ */
+function expiredOutboxRows(deps: Deps, chunk: SQL, at: string, makerspaceIds: string[]): Statement {
+  const l = skillAuditLogs;
+  return deps.db
+    .insert(auditOutbox)
+    .select(
+      sql`select ${l.id}, json_object('id', ${l.id}, 'action', ${l.action}, 'user_id', ${l.userId},
+        'skill_id', ${l.skillId}, 'makerspace_id', ${l.makerspaceId}, 'performed_by', ${l.performedBy},
+        'reason', ${l.reason}, 'metadata', json(${l.metadata}), 'created_at', ${l.createdAt}), ${l.createdAt}, 0
+        from ${l} where ${l.makerspaceId} in ${valuesOf(makerspaceIds)} and ${l.action} = 'skill_expired'
+          and ${l.createdAt} = ${at} and json_extract(${l.metadata}, '$.user_skill_id') in ${chunk}`,
+    )
+    .onConflictDoNothing({ target: auditOutbox.id })
+    .returning({ payload: auditOutbox.payload });
 }

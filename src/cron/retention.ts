@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Deps } from "../context";
 import { changesOf } from "../db/client";
-import { skillAuditLogs } from "../db/schema";
+import { certificationReminders, skillAuditLogs, webhookDeliveries } from "../db/schema";
 import { addDays, iso, startOfUtcDay } from "../lib/time";
 
 export interface RetentionOptions {
@@ -68,6 +68,48 @@ export async function purgeOldAuditLogs(deps: Deps, opts: RetentionOptions = {})
       const deleted = changesOf(result);
       summary.deleted += deleted;
       if (phase.access) summary.accessDeleted += deleted;
+      if (deleted < batchSize) break;
+    }
+  }
+  return summary;
+}
+
+export interface WebhookHistorySummary {
+  deliveries: number;
+  reminders: number;
+  more: boolean;
+}
+
+/**
+ * Delivery attempts older than `WEBHOOK_DELIVERY_RETENTION_DAYS` (and those of deleted webhooks
+ * with them), and reminder markers of expiries more than 30 days past — `batchSize` rows per
+ * statement, deleted by rowid like the audit purge, within the same statement and time budget.
+ */
+export async function purgeWebhookHistory(deps: Deps, opts: RetentionOptions = {}): Promise<WebhookHistorySummary> {
+  const { batchSize = 10_000, maxStatements = 400, budgetMs = 600_000 } = opts;
+  const deliveriesBefore = iso(addDays(deps.now, -deps.config.WEBHOOK_DELIVERY_RETENTION_DAYS));
+  const remindersBefore = iso(addDays(deps.now, -30));
+  const started = Date.now();
+  const summary: WebhookHistorySummary = { deliveries: 0, reminders: 0, more: false };
+  const phases = [
+    {
+      key: "deliveries" as const,
+      statement: sql`delete from ${webhookDeliveries} where rowid in
+        (select rowid from ${webhookDeliveries} where ${webhookDeliveries.deliveredAt} < ${deliveriesBefore} limit ${batchSize})`,
+    },
+    {
+      key: "reminders" as const,
+      statement: sql`delete from ${certificationReminders} where rowid in
+        (select rowid from ${certificationReminders} where ${certificationReminders.expiresAt} < ${remindersBefore} limit ${batchSize})`,
+    },
+  ];
+  let statements = 0;
+  for (const phase of phases) {
+    for (;;) {
+      if (statements >= maxStatements || Date.now() - started >= budgetMs) return { ...summary, more: true };
+      statements += 1;
+      const deleted = changesOf(await deps.db.run(phase.statement));
+      summary[phase.key] += deleted;
       if (deleted < batchSize) break;
     }
   }

@@ -4,7 +4,8 @@ import { buildDeps } from "../deps";
 import { errorText } from "../lib/logger";
 import { iso } from "../lib/time";
 import { expireCertifications } from "./expiry";
-import { purgeOldAuditLogs } from "./retention";
+import { sendExpiryReminders } from "./reminders";
+import { purgeOldAuditLogs, purgeWebhookHistory } from "./retention";
 
 /** The expressions of `[triggers] crons` in wrangler.toml; keep the two in step. */
 export const HOURLY_CRON = "0 * * * *";
@@ -34,7 +35,9 @@ export async function runScheduled(deps: Deps, cron: string): Promise<Record<str
       await job("relay", () => relayOutbox(deps));
       break;
     case DAILY_CRON:
+      await job("reminders", () => sendExpiryReminders(deps));
       await job("retention", () => purgeOldAuditLogs(deps));
+      await job("webhook_history", () => purgeWebhookHistory(deps));
       break;
     default:
       summary.skipped = "unknown cron expression";

@@ -1,7 +1,7 @@
-import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { SQLiteAsyncDialect, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 export type Db = DrizzleD1Database<typeof schema>;
@@ -79,4 +79,23 @@ export function insertWhere<T extends SQLiteTable>(
     (key) => sql`${(row as Record<string, unknown>)[key] ?? null}`,
   );
   return db.insert(table).select(sql`select ${sql.join(values, sql`, `)} where ${condition}`);
+}
+
+const dialect = new SQLiteAsyncDialect();
+
+/**
+ * Runs hand-written `sql` statements as one D1 batch. Drizzle's own batch cannot run raw
+ * statements that bind parameters, which bulk statements over `json_each` are; each result's
+ * `results` holds the rows of a `returning` or `select`. Pass the service's binding
+ * (`retryingD1(env.DB)`, as `deps.db` is built on), so a batch made only of reads is retried like
+ * any other read.
+ */
+export async function runSqlBatch(d1: D1Database, statements: SQLWrapper[]): Promise<D1Result[]> {
+  if (statements.length === 0) return [];
+  return d1.batch(
+    statements.map((s) => {
+      const q = dialect.sqlToQuery(s.getSQL());
+      return d1.prepare(q.sql).bind(...q.params);
+    }),
+  );
 }

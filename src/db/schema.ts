@@ -117,6 +117,8 @@ export const userSkills = sqliteTable(
     index("idx_user_skills_skill_status").on(t.skillId, t.status),
     index("idx_user_skills_status_expires").on(t.status, t.expiresAt),
     index("idx_user_skills_makerspace_user").on(t.makerspaceId, t.userId),
+    // The list's and the export's order within a makerspace (keyset pages are range reads).
+    index("idx_user_skills_makerspace_created").on(t.makerspaceId, t.createdAt, t.id),
   ],
 );
 
@@ -271,6 +273,76 @@ export const badges = sqliteTable(
   ],
 );
 
+/**
+ * Webhook subscriptions of a makerspace. The signing secret is kept encrypted
+ * (src/webhooks/secret-box.ts) so the consumer can sign with it; it is never returned after
+ * creation.
+ */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    makerspaceId: text("makerspace_id").notNull(),
+    url: text("url").notNull(),
+    /** JSON array of event types (`certification.granted`, …). */
+    events: text("events").notNull(),
+    description: text("description"),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    /** The first failed attempt since the last success; 3 days on, the webhook is disabled. */
+    failingSince: text("failing_since"),
+    createdBy: text("created_by"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("idx_webhooks_makerspace").on(t.makerspaceId, t.active)],
+);
+
+/** One row per delivery attempt (kept `WEBHOOK_DELIVERY_RETENTION_DAYS`, see src/cron/retention.ts). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id").notNull(),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms"),
+    deliveredAt: text("delivered_at").notNull(),
+    nextAttemptAt: text("next_attempt_at"),
+  },
+  (t) => [
+    index("idx_webhook_deliveries_webhook").on(t.webhookId, t.deliveredAt, t.id),
+    index("idx_webhook_deliveries_date").on(t.deliveredAt),
+  ],
+);
+
+/**
+ * `certification.expiring` reminders already emitted: one row per certification, threshold and
+ * `expires_at` (a renewal moves `expires_at`, so the next period is reminded again). The marker
+ * is written before the events are sent and `dispatched_at` set after, so a run that stops in
+ * between re-sends the same event id rather than losing it.
+ */
+export const certificationReminders = sqliteTable(
+  "certification_reminders",
+  {
+    userSkillId: text("user_skill_id").notNull(),
+    thresholdDays: integer("threshold_days").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    makerspaceId: text("makerspace_id").notNull(),
+    eventId: text("event_id").notNull(),
+    createdAt: text("created_at").notNull(),
+    dispatchedAt: text("dispatched_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userSkillId, t.thresholdDays, t.expiresAt] }),
+    index("idx_certification_reminders_pending").on(t.createdAt).where(sql`dispatched_at is null`),
+    index("idx_certification_reminders_expires").on(t.expiresAt),
+  ],
+);
+
 export type SkillRow = typeof skills.$inferSelect;
 export type EquipmentRow = typeof equipment.$inferSelect;
 export type UserSkillRow = typeof userSkills.$inferSelect;
@@ -280,3 +352,5 @@ export type DeadLetterRow = typeof auditDeadLetters.$inferSelect;
 export type DeviceRow = typeof devices.$inferSelect;
 export type BadgeRow = typeof badges.$inferSelect;
 export type SkillInstructorRow = typeof skillInstructors.$inferSelect;
+export type WebhookRow = typeof webhooks.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

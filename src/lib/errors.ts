@@ -15,6 +15,7 @@ export type ErrorType =
   | "device_not_found"
   | "badge_not_found"
   | "instructor_not_found"
+  | "webhook_not_found"
   | "method_not_allowed"
   | "request_conflict"
   | "already_certified"
@@ -51,6 +52,7 @@ export function statusOf(type: ErrorType): ErrorStatus {
     case "device_not_found":
     case "badge_not_found":
     case "instructor_not_found":
+    case "webhook_not_found":
       return 404;
     case "method_not_allowed":
       return 405;

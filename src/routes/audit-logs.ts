@@ -1,9 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
 import { scopeMakerspace } from "../auth/guards";
-import type { AppEnv, Deps } from "../context";
+import type { AppEnv } from "../context";
 import { validationError } from "../lib/errors";
-import { errorText } from "../lib/logger";
 import { apiRoute } from "../openapi/route";
 import { AuditExportQuerySchema, AuditLogPageSchema, AuditLogQuerySchema, AuditLogSchema } from "../schemas/audit-logs";
 import {
@@ -12,10 +11,10 @@ import {
   DeadLetterQuerySchema,
   DeadLetterRetriedSchema,
 } from "../schemas/dead-letters";
-import { exportAuditEvents } from "../services/audit-export";
+import { exportAuditNdjson } from "../services/audit-export";
 import { listAuditLogs } from "../services/audit-logs";
 import { listDeadLetters, retryDeadLetter } from "../services/dead-letters";
-import { jsonContent } from "./content";
+import { jsonContent, streamedBody } from "./content";
 
 const list = apiRoute({
   method: "get",
@@ -44,6 +43,7 @@ const exportRoute = apiRoute({
     "Access events older than `ACCESS_EVENT_RETENTION_DAYS` are read from the R2 archive. A stream that fails " +
     "midway is cut off (the connection is aborted), never ended as if complete.",
   access: { callers: ADMINS, scope: ["makerspace"] },
+  budget: "makerspace",
   request: { query: AuditExportQuerySchema },
   responses: {
     200: {
@@ -81,48 +81,14 @@ export const auditLogRoutes = new OpenAPIHono<AppEnv>()
     const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
     return c.json(await listAuditLogs(c.get("deps"), makerspaceId, query), 200);
   })
-  .openapi(exportRoute, (c) => {
+  .openapi(exportRoute, async (c) => {
     const { makerspace_id, ...query } = c.req.valid("query");
     const makerspaceId = scopeMakerspace(c.get("principal"), makerspace_id);
     if (!makerspaceId) throw validationError([{ path: "makerspace_id", message: "is required" }]);
-    const deps = c.get("deps");
-    return c.body(ndjson(deps, exportAuditEvents(deps, makerspaceId, query)), 200, {
+    return streamedBody(await exportAuditNdjson(c.get("deps"), makerspaceId, query), {
       "content-type": `${NDJSON}; charset=utf-8`,
+      "content-disposition": 'attachment; filename="audit-log.ndjson"',
     });
   })
   .openapi(deadLetters, async (c) => c.json(await listDeadLetters(c.get("deps"), c.req.valid("query")), 200))
   .openapi(retry, async (c) => c.json(await retryDeadLetter(c.get("deps"), c.req.valid("param").id), 200));
-
-const encoder = new TextEncoder();
-/** Lines per chunk written to the response. */
-const LINES_PER_CHUNK = 200;
-
-/**
- * An async sequence as an NDJSON byte stream, pulled as the client reads. A failure midway is
- * logged and errors the stream, so the client sees an aborted response rather than a short one.
- */
-function ndjson(deps: Deps, events: AsyncGenerator<unknown>): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    async pull(controller) {
-      try {
-        let text = "";
-        for (let i = 0; i < LINES_PER_CHUNK; i += 1) {
-          const next = await events.next();
-          if (next.done) {
-            if (text) controller.enqueue(encoder.encode(text));
-            controller.close();
-            return;
-          }
-          text += `${JSON.stringify(next.value)}\n`;
-        }
-        controller.enqueue(encoder.encode(text));
-      } catch (err) {
-        deps.logger.error("audit export failed midway", { error: errorText(err) });
-        controller.error(err);
-      }
-    },
-    async cancel() {
-      await events.return(undefined);
-    },
-  });
-}

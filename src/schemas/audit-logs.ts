@@ -19,24 +19,30 @@ export const CursorSchema = z.string().max(400).regex(CURSOR_PATTERN, "is not a 
   example: "MjAyNi0xMS0yNFQxMDowMDowMC4wMDBafGV2dF8wYjVlOGE1Mi00YzFlLTRmN2EtOWE0ZS0yZDZmMWMzYjdlOTA",
 });
 
+const auditFilters = {
+  makerspace_id: MakerspaceIdSchema.optional(),
+  user_id: UserIdSchema.optional(),
+  skill_id: IdSchema.optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+  performed_by: UserIdSchema.optional(),
+  since: TimestampSchema.optional().openapi({ description: "Inclusive lower bound on `created_at`" }),
+  until: TimestampSchema.optional().openapi({
+    description: "Inclusive upper bound on `created_at`. Must not be before `since` (422 naming `until`).",
+  }),
+};
+
+const sinceNotAfterUntil: [(q: { since?: string; until?: string }) => boolean, { message: string; path: string[] }] = [
+  (q) => !q.since || !q.until || q.since <= q.until,
+  { message: "must not be before since", path: ["until"] },
+];
+
 export const AuditLogQuerySchema = z
   .strictObject({
-    makerspace_id: MakerspaceIdSchema.optional(),
-    user_id: UserIdSchema.optional(),
-    skill_id: IdSchema.optional(),
-    action: z.enum(AUDIT_ACTIONS).optional(),
-    performed_by: UserIdSchema.optional(),
-    since: TimestampSchema.optional().openapi({ description: "Inclusive lower bound on `created_at`" }),
-    until: TimestampSchema.optional().openapi({
-      description: "Inclusive upper bound on `created_at`. Must not be before `since` (422 naming `until`).",
-    }),
+    ...auditFilters,
     limit: queryInt(1, 200).default(50),
     cursor: CursorSchema.optional(),
   })
-  .refine((q) => !q.since || !q.until || q.since <= q.until, {
-    message: "must not be before since",
-    path: ["until"],
-  });
+  .refine(...sinceNotAfterUntil);
 export type AuditLogQuery = z.infer<typeof AuditLogQuerySchema>;
 
 export const AuditLogSchema = z
@@ -65,20 +71,13 @@ export const AuditLogPageSchema = z
   .openapi("AuditLogPage");
 export type AuditLogPage = z.infer<typeof AuditLogPageSchema>;
 
+/** The export reads every matching event of one makerspace: the list's filters without paging. */
 export const AuditExportQuerySchema = z
   .strictObject({
+    ...auditFilters,
     makerspace_id: MakerspaceIdSchema.optional().openapi({
       description: "Required from `super_admin`: the makerspace to export (others export their own).",
     }),
-    since: TimestampSchema.optional().openapi({ description: "Inclusive lower bound on `created_at`" }),
-    until: TimestampSchema.optional().openapi({
-      description: "Inclusive upper bound on `created_at`. Must not be before `since` (422 naming `until`).",
-    }),
-    action: z.enum(AUDIT_ACTIONS).optional(),
-    user_id: UserIdSchema.optional(),
   })
-  .refine((q) => !q.since || !q.until || q.since <= q.until, {
-    message: "must not be before since",
-    path: ["until"],
-  });
+  .refine(...sinceNotAfterUntil);
 export type AuditExportQuery = z.infer<typeof AuditExportQuerySchema>;

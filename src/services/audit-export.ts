@@ -1,20 +1,17 @@
-import { and, asc, eq, gt, gte, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, or, sql } from "drizzle-orm";
 import { ARCHIVED_ACTIONS, byTimeThenId, isArchivedAction } from "../audit/archive";
 import { archivedAuditEvents } from "../audit/archive-reader";
-import type { AuditAction, AuditEvent } from "../audit/events";
+import type { AuditEvent } from "../audit/events";
 import type { Deps } from "../context";
 import { accessRetentionCutoff } from "../cron/retention";
 import { runBatch } from "../db/client";
 import { skillAuditLogs } from "../db/schema";
+import { streamFrom } from "../lib/stream";
 import { addDays, iso, startOfUtcDay } from "../lib/time";
-import { toAuditLog } from "./audit-logs";
+import { type AuditFilter, auditConditions, toAuditLog } from "./audit-logs";
 
-export interface AuditExportQuery {
-  since?: string;
-  until?: string;
-  action?: AuditAction;
-  user_id?: string;
-}
+/** The export's filters: the list's, without paging (`GET /skills/audit-logs/export`). */
+export type AuditExportQuery = AuditFilter;
 
 /** Rows per D1 page: a million-row export stays within Workers' 1,000 D1 queries per invocation. */
 const PAGE = 2500;
@@ -25,11 +22,7 @@ async function* storedAuditEvents(
   makerspaceId: string,
   q: AuditExportQuery,
 ): AsyncGenerator<AuditEvent> {
-  const where: SQL[] = [eq(skillAuditLogs.makerspaceId, makerspaceId)];
-  if (q.action) where.push(eq(skillAuditLogs.action, q.action));
-  if (q.user_id) where.push(eq(skillAuditLogs.userId, q.user_id));
-  if (q.since) where.push(gte(skillAuditLogs.createdAt, q.since));
-  if (q.until) where.push(lte(skillAuditLogs.createdAt, q.until));
+  const where = auditConditions(makerspaceId, q);
   let after: { createdAt: string; id: string } | undefined;
   for (;;) {
     const position = after
@@ -72,19 +65,30 @@ async function archiveReach(deps: Deps, makerspaceId: string): Promise<string | 
   return iso(new Date(addDays(startOfUtcDay(new Date(boundary)), 1).getTime() - 1));
 }
 
-/** Two ascending streams as one, an event in both (same id) yielded once. */
-async function* mergeAscending(a: AsyncIterator<AuditEvent>, b: AsyncIterator<AuditEvent>) {
-  let x = await a.next();
-  let y = await b.next();
-  while (!x.done || !y.done) {
-    if (y.done || (!x.done && byTimeThenId(x.value, y.value) <= 0)) {
-      if (!y.done && !x.done && x.value.id === y.value.id) y = await b.next();
-      yield x.value as AuditEvent;
-      x = await a.next();
-    } else {
-      yield y.value;
-      y = await b.next();
+/**
+ * Several ascending ((created_at, id) order) sequences as one, ascending; an event found in more
+ * than one of them (an access event still in D1 and already archived) is yielded once.
+ */
+export async function* mergeOldestFirst<T extends AuditEvent>(sequences: AsyncIterable<T>[]): AsyncGenerator<T> {
+  const heads = await Promise.all(
+    sequences.map(async (s) => {
+      const it = s[Symbol.asyncIterator]();
+      return { it, next: await it.next() };
+    }),
+  );
+  let last: T | undefined;
+  for (;;) {
+    let pick: (typeof heads)[number] | undefined;
+    for (const h of heads) {
+      if (h.next.done) continue;
+      if (!pick || byTimeThenId(h.next.value, (pick.next as IteratorYieldResult<T>).value) < 0) pick = h;
     }
+    if (!pick || pick.next.done) return;
+    const event = pick.next.value;
+    pick.next = await pick.it.next();
+    if (last && byTimeThenId(last, event) === 0) continue;
+    last = event;
+    yield event;
   }
 }
 
@@ -114,7 +118,41 @@ export async function* exportAuditEvents(
           until: archiveUntil,
           action: q.action,
           userId: q.user_id,
+          skillId: q.skill_id,
+          performedBy: q.performed_by,
         })
       : nothing();
-  yield* mergeAscending(archived, storedAuditEvents(deps, makerspaceId, q));
+  yield* mergeOldestFirst([archived, storedAuditEvents(deps, makerspaceId, q)]);
+}
+
+/** Events per piece written to the response. */
+const LINES_PER_PIECE = 200;
+
+/**
+ * `exportAuditEvents` as an NDJSON byte stream (one AuditLog object per line), pulled as the client
+ * reads. The first piece is read before the response is built, so a failure there is an ordinary
+ * error answer; a failure later is logged and errors the stream, so the client sees an aborted
+ * response rather than a short one that looks whole.
+ */
+export function exportAuditNdjson(
+  deps: Deps,
+  makerspaceId: string,
+  q: AuditExportQuery,
+): Promise<ReadableStream<Uint8Array>> {
+  const events = exportAuditEvents(deps, makerspaceId, q);
+  async function* pieces(): AsyncGenerator<string> {
+    let piece = "";
+    let n = 0;
+    for await (const event of events) {
+      piece += `${JSON.stringify(event)}\n`;
+      n += 1;
+      if (n === LINES_PER_PIECE) {
+        yield piece;
+        piece = "";
+        n = 0;
+      }
+    }
+    yield piece;
+  }
+  return streamFrom(pieces(), deps.logger, "audit-log export");
 }

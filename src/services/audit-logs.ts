@@ -68,13 +68,12 @@ function parseMetadata(json: string | null): Record<string, unknown> {
   }
 }
 
-/**
- * The select behind one page (`limit + 1` rows, to know whether another page follows). Every
- * filter has an index that also gives the order: (makerspace, created_at, id), (user_id,
- * created_at, id) and (makerspace, action, created_at, id).
- */
-export function auditLogQuery(deps: Pick<Deps, "db">, makerspaceId: string | undefined, q: AuditLogQuery) {
-  const where: (SQL | undefined)[] = [];
+/** The filters of a read or an export of the log (the paging fields aside). */
+export type AuditFilter = Pick<AuditLogQuery, "user_id" | "skill_id" | "action" | "performed_by" | "since" | "until">;
+
+/** `makerspaceId` undefined only for a super_admin reading every makerspace. */
+export function auditConditions(makerspaceId: string | undefined, q: AuditFilter): SQL[] {
+  const where: SQL[] = [];
   if (makerspaceId) where.push(eq(skillAuditLogs.makerspaceId, makerspaceId));
   if (q.user_id) where.push(eq(skillAuditLogs.userId, q.user_id));
   if (q.skill_id) where.push(eq(skillAuditLogs.skillId, q.skill_id));
@@ -82,6 +81,16 @@ export function auditLogQuery(deps: Pick<Deps, "db">, makerspaceId: string | und
   if (q.performed_by) where.push(eq(skillAuditLogs.performedBy, q.performed_by));
   if (q.since) where.push(gte(skillAuditLogs.createdAt, q.since));
   if (q.until) where.push(lte(skillAuditLogs.createdAt, q.until));
+  return where;
+}
+
+/**
+ * The select behind one page (`limit + 1` rows, to know whether another page follows). Every
+ * filter has an index that also gives the order: (makerspace, created_at, id), (user_id,
+ * created_at, id) and (makerspace, action, created_at, id).
+ */
+export function auditLogQuery(deps: Pick<Deps, "db">, makerspaceId: string | undefined, q: AuditLogQuery) {
+  const where: (SQL | undefined)[] = auditConditions(makerspaceId, q);
   if (q.cursor) {
     const after = decodeCursor(q.cursor);
     where.push(

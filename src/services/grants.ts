@@ -6,7 +6,7 @@ import type { Principal } from "../auth/principal";
 import { type CachedCertification, certificationsQuery, syncCertificationCache } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { changesOf, type Db, insertWhere, runBatch, type Statement, valuesOf } from "../db/client";
-import { auditOutbox, userSkills } from "../db/schema";
+import { auditOutbox, type SkillRow, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { iso, isUnexpired } from "../lib/time";
@@ -303,4 +303,46 @@ function writtenInOrder(ids: string[], written: WrittenEvent[]): AuditEvent[] {
 /** The user's row for the skill, by (user, skill): what a grant's read-back selects on. */
 export function userSkillOf(userId: string, skillId: string): SQL | undefined {
   return and(eq(userSkills.userId, userId), eq(userSkills.skillId, skillId));
+}
+
+/**
+ * The grant rules as SQL, evaluated inside the write's batch: the skill is still active and the
+ * user still holds every prerequisite certified and unexpired. A prerequisite revoked (or the
+ * skill archived) between the checks above and the batch therefore stops the grant. The skill and
+ * user are values, or SQL expressions when many rows are written by one statement (imports).
+ */
+export function grantPreconditions(skillId: string | SQL, userId: string | SQL, nowIso: string): SQL {
+  return sql`(exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active')
+    and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
+      and not exists (select 1 from user_skills u where u.user_id = ${userId}
+        and u.skill_id = p.prerequisite_id and u.status = 'certified'
+        and (u.expires_at is null or u.expires_at > ${nowIso}))))`;
+}
+
+/**
+ * The `skill_granted` / `skill_renewed` event of a grant, an approval or an imported row: one
+ * shape wherever the certification comes from (`extra` adds to its metadata, e.g. the import).
+ */
+export function grantEvent(
+  deps: Pick<Deps, "now">,
+  skill: Pick<SkillRow, "id" | "makerspaceId">,
+  input: GrantInput,
+  outcome: { userSkillId: string; renewal: boolean; expiresAt: string | null; extra?: Record<string, unknown> },
+): AuditEvent {
+  return newEvent(deps, {
+    action: outcome.renewal ? "skill_renewed" : "skill_granted",
+    makerspaceId: skill.makerspaceId,
+    userId: input.userId,
+    skillId: skill.id,
+    performedBy: input.certifiedBy,
+    reason: input.reason ?? input.notes ?? null,
+    metadata: {
+      user_skill_id: outcome.userSkillId,
+      status: input.status,
+      expires_at: outcome.expiresAt,
+      quiz_score: input.quizScore ?? null,
+      ...(input.requestId ? { request_id: input.requestId } : {}),
+      ...outcome.extra,
+    },
+  });
 }

@@ -16,7 +16,8 @@ import { assertRowReadable, listScope } from "./instructor-rights";
 /** `reviewed_by` / `certified_by` of requests approved by SKILL_REQUEST_AUTO_APPROVE. */
 export const AUTO_APPROVER = "system:auto-approve";
 
-function selectRequests(deps: Deps) {
+/** Requests as the API returns them (with the skill name). */
+export function selectRequests(deps: Deps) {
   return deps.db
     .select({
       id: skillRequests.id,

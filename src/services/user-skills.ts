@@ -20,7 +20,8 @@ function effectiveStatus(nowIso: string): SQL<UserSkillStatus> {
     and ${userSkills.expiresAt} <= ${nowIso} then 'expired' else ${userSkills.status} end`;
 }
 
-function selectUserSkills(deps: Deps) {
+/** Certifications as the API returns them (effective status, skill name). */
+export function selectUserSkills(deps: Deps) {
   return deps.db
     .select({
       id: userSkills.id,
@@ -53,7 +54,14 @@ export async function getUserSkill(deps: Deps, actor: Principal, id: string): Pr
   return row as UserSkill;
 }
 
-export async function listUserSkills(deps: Deps, actor: Principal, q: UserSkillListQuery): Promise<UserSkill[]> {
+/** The list's filters (every query field but paging), shared by the list and the export. */
+export type UserSkillFilter = Omit<UserSkillListQuery, "limit" | "offset">;
+
+/**
+ * The conditions of a list or export: the caller's scope, then the filters. Rows are ordered by
+ * `created_at` then `id`, newest first — or, with `expiring_within_days`, soonest expiry first.
+ */
+export async function userSkillConditions(deps: Deps, actor: Principal, q: UserSkillFilter): Promise<SQL[]> {
   const scope = await listScope(deps, actor, q);
   const nowIso = iso(deps.now);
   const where: SQL[] = [];
@@ -67,12 +75,16 @@ export async function listUserSkills(deps: Deps, actor: Principal, q: UserSkillL
       sql`${userSkills.status} = 'certified' and ${userSkills.expiresAt} > ${nowIso} and ${userSkills.expiresAt} <= ${until}`,
     );
   }
+  return where;
+}
+
+export async function listUserSkills(deps: Deps, actor: Principal, q: UserSkillListQuery): Promise<UserSkill[]> {
   const order =
     q.expiring_within_days !== undefined
       ? [asc(userSkills.expiresAt), asc(userSkills.id)]
       : [desc(userSkills.createdAt), desc(userSkills.id)];
   return selectUserSkills(deps)
-    .where(and(...where))
+    .where(and(...(await userSkillConditions(deps, actor, q))))
     .orderBy(...order)
     .limit(q.limit)
     .offset(q.offset)

@@ -32,14 +32,14 @@ export function auditEvent(fields: Partial<AuditEvent> & { action?: AuditAction 
   };
 }
 
-/** Runs the Worker's queue handler on these bodies, as Queues would deliver them. */
+/** Runs the Worker's queue handler on these bodies, as Queues would deliver them (the audit queue by default). */
 export async function deliver(
   bodies: unknown[],
-  opts: { env?: Env; attempts?: number } = {},
+  opts: { env?: Env; attempts?: number; queue?: string } = {},
 ): Promise<{ result: QueueResult; ids: string[]; retryDelays: Record<string, number | undefined> }> {
   const ids = bodies.map((_, i) => `msg-${i}-${crypto.randomUUID()}`);
   const batch = createMessageBatch(
-    AUDIT_QUEUE_NAME,
+    opts.queue ?? AUDIT_QUEUE_NAME,
     bodies.map((body, i) => ({ id: ids[i] as string, timestamp: new Date(), attempts: opts.attempts ?? 1, body })),
   );
   // getQueueResult does not report per-message delays, so retry() calls are recorded on the way.

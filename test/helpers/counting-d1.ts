@@ -7,8 +7,15 @@ export interface D1Counter {
   statements: number;
   /** Every SQL statement D1 runs, inside a batch or not (Workers allow 1,000 per invocation). */
   queries: number;
+  /** The largest statement seen: SQL text (bytes), bound parameters (count), one parameter (bytes). */
+  maxSqlBytes: number;
+  maxParams: number;
+  maxParamBytes: number;
   reset(): void;
 }
+
+const utf8 = new TextEncoder();
+const bytesOf = (v: unknown) => (typeof v === "string" ? utf8.encode(v).byteLength : 8);
 
 /**
  * A counting wrapper around the real D1 binding (not a mock: every call goes to local D1).
@@ -20,11 +27,17 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
     batches: 0,
     statements: 0,
     queries: 0,
+    maxSqlBytes: 0,
+    maxParams: 0,
+    maxParamBytes: 0,
     reset() {
       this.roundTrips = 0;
       this.batches = 0;
       this.statements = 0;
       this.queries = 0;
+      this.maxSqlBytes = 0;
+      this.maxParams = 0;
+      this.maxParamBytes = 0;
     },
   };
   const real = new WeakMap<object, D1PreparedStatement>();
@@ -33,7 +46,13 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
       get(target, prop) {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== "function") return value;
-        if (prop === "bind") return (...args: unknown[]) => wrapStatement(value.apply(target, args));
+        if (prop === "bind") {
+          return (...args: unknown[]) => {
+            counter.maxParams = Math.max(counter.maxParams, args.length);
+            for (const arg of args) counter.maxParamBytes = Math.max(counter.maxParamBytes, bytesOf(arg));
+            return wrapStatement(value.apply(target, args));
+          };
+        }
         if (prop === "all" || prop === "first" || prop === "run" || prop === "raw") {
           return (...args: unknown[]) => {
             counter.roundTrips += 1;
@@ -51,7 +70,12 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
   const wrapped = new Proxy(db, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
-      if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query));
+      if (prop === "prepare") {
+        return (query: string) => {
+          counter.maxSqlBytes = Math.max(counter.maxSqlBytes, utf8.encode(query).byteLength);
+          return wrapStatement(target.prepare(query));
+        };
+      }
       if (prop === "batch") {
         return (statements: D1PreparedStatement[]) => {
           counter.roundTrips += 1;

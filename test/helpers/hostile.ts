@@ -155,7 +155,7 @@ export function appRoutes(): FuzzRoute[] {
   return [...seen.values()];
 }
 
-const TABLES = ["skills", "equipment", "user_skills", "skill_requests", "devices"] as const;
+const TABLES = ["skills", "equipment", "user_skills", "skill_requests", "devices", "webhooks"] as const;
 
 /**
  * Row counts of every table and the newest `updated_at` of each mutable one. Audit rows are

@@ -5,8 +5,8 @@ import worker from "../../src/index";
 export interface CallOptions {
   token?: string;
   body?: unknown;
-  /** A raw body sent as-is (for malformed JSON and size tests). */
-  rawBody?: string;
+  /** A raw body sent as-is (for malformed JSON, size and non-JSON bodies). */
+  rawBody?: string | Uint8Array;
   headers?: Record<string, string>;
   /** Bindings to use instead of the test env (config overrides, counting wrappers). */
   env?: Env;
@@ -19,7 +19,7 @@ export interface CallOptions {
 export async function call(method: string, path: string, opts: CallOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
@@ -35,6 +35,14 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   return res;
 }
 
+/**
+ * A response body as UTF-8 text, read as bytes: workerd warns when `text()` reads a type it does
+ * not know as text (the audit export's NDJSON).
+ */
+export async function bodyText(res: Response): Promise<string> {
+  return new TextDecoder().decode(await res.arrayBuffer());
+}
+
 /** `call` and parse JSON, asserting nothing: tests assert on status and body themselves. */
 export async function callJson<T = Record<string, unknown>>(
   method: string,
@@ -42,7 +50,7 @@ export async function callJson<T = Record<string, unknown>>(
   opts: CallOptions = {},
 ): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await call(method, path, opts);
-  const text = await res.text();
+  const text = await bodyText(res);
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
 }
 

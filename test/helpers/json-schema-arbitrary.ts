@@ -4,8 +4,8 @@ import fc from "fast-check";
  * Arbitraries from the JSON Schemas of the served OpenAPI document, as an outside fuzzer reads
  * them: whatever the document says is valid must be accepted, and each way of breaking one rule
  * must be a 422. Covers the subset the document uses ($ref, allOf, anyOf/oneOf, enum/const, type
- * arrays, string length/pattern/format, numeric bounds and steps, arrays, objects with
- * additionalProperties and min/maxProperties).
+ * arrays, string length/pattern/format (date-time, date, uri), numeric bounds and steps, arrays,
+ * objects with additionalProperties and min/maxProperties).
  */
 export interface JsonSchema {
   $ref?: string;
@@ -90,6 +90,16 @@ function stringArb(s: JsonSchema): fc.Arbitrary<string> {
     return fc
       .date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2090-01-01T00:00:00Z"), noInvalidDate: true })
       .map((d) => d.toISOString().slice(0, 10));
+  }
+  if (s.format === "uri") {
+    // Absolute https URLs under a reserved public domain: what a client would subscribe. (The
+    // service refuses private and loopback hosts too, which the description states.)
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/);
+    const path = fc.array(fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/), { maxLength: 4 });
+    return fc
+      .tuple(label, path)
+      .map(([host, parts]) => `https://${host}.example.com/${parts.join("/")}`)
+      .filter((v) => v.length >= min && v.length <= max);
   }
   const patterns = [s.pattern, ...(s.patterns ?? [])].flatMap((p) => (p ? [new RegExp(p, "u")] : []));
   const fits = (v: string) => [...v].length >= min && [...v].length <= max && patterns.every((re) => re.test(v));
@@ -183,6 +193,7 @@ export function invalidValues(schema: JsonSchema, components: Components): Array
   if (ts.includes("string") && !s.enum) {
     if (s.maxLength !== undefined) out.push([`${s.maxLength + 1} characters`, "a".repeat(s.maxLength + 1)]);
     if (s.format === "date-time") out.push(["not a timestamp", "2026-13-45 25:61"]);
+    if (s.format === "uri") out.push(["not a URI", "not a uri"]);
   }
   if (ts.includes("integer") || ts.includes("number")) {
     if (s.maximum !== undefined) out.push(["over the maximum", s.maximum + 1]);

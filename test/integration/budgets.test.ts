@@ -4,7 +4,7 @@ import { declaredRoutes } from "../../src/openapi/declared";
 import { budgetEnv, burst, expectRateLimited, freshWindow, LIMITS, statuses, untilServed } from "../helpers/budgets";
 import { uniqueUser } from "../helpers/certifications";
 import { makeEquipment } from "../helpers/factories";
-import { callJson } from "../helpers/http";
+import { bodyText, call, callJson } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
 import { adhocDevice, admin, device, member } from "../helpers/tokens";
 
@@ -174,12 +174,25 @@ describe("every authenticated route", () => {
     expect(routes.length).toBeGreaterThan(30);
     for (const route of routes) {
       const path = route.path.replace(/\{[^}]+\}/g, "x");
-      const token = await admin("ms-1", uniqueUser("every-route"));
+      const sub = uniqueUser("every-route");
+      const token = await admin("ms-1", sub);
       await freshWindow(2);
-      const answers = await burst(LIMITS.caller + 1, route.method, path, { token, env: budgets });
-      const label = `${route.method} ${route.path}: ${statuses(answers)}`;
-      expect(statuses(answers).slice(0, LIMITS.caller), label).not.toContain(429);
-      expect(answers[LIMITS.caller]?.status, label).toBe(429);
+      // A heavy route also spends its makerspace's budget (LIMITS.makerspace, below the caller's):
+      // the same caller, from a makerspace of its own on each call, reaches the caller budget alone.
+      const heavy = route.budgets?.budgets.includes("makerspace") ?? false;
+      const tokens = heavy
+        ? await Promise.all(Array.from({ length: LIMITS.caller + 1 }, () => admin(uniqueUser("ms-every-route"), sub)))
+        : Array(LIMITS.caller + 1).fill(token);
+      // Statuses only: the exports answer CSV or NDJSON when served.
+      const answers: number[] = [];
+      for (const t of tokens) {
+        const res = await call(route.method, path, { token: t, env: budgets });
+        await bodyText(res);
+        answers.push(res.status);
+      }
+      const label = `${route.method} ${route.path}: ${answers}`;
+      expect(answers.slice(0, LIMITS.caller), label).not.toContain(429);
+      expect(answers[LIMITS.caller], label).toBe(429);
       const ops = doc.paths[route.path] ?? doc.paths[`${route.path}/`];
       const declared = ops?.[route.method.toLowerCase()]?.responses["429"] as {
         headers: Record<string, unknown>;

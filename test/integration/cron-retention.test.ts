@@ -97,8 +97,10 @@ describe("audit retention (daily cron)", () => {
     const took = Date.now() - started;
     expect(await countIn(ms)).toBe(1);
     expect(await auditRowCount(recent.id)).toBe(1);
-    // 20 + 10 full statements and one short one per phase: a million rows would take ~100.
-    expect(counter.queries).toBeLessThanOrEqual(32);
+    // 20 + 10 full statements and one short one per phase: a million rows would take ~100. The
+    // daily run's other jobs add four queries with nothing to do (reminders: mark, read pending;
+    // webhook history: one short delete per table).
+    expect(counter.queries).toBeLessThanOrEqual(36);
     console.info(JSON.stringify({ level: "info", msg: "retention of 300k", ms: took, queries: counter.queries }));
   }, 180_000);
 
@@ -119,5 +121,31 @@ describe("audit retention (daily cron)", () => {
     await deliver([old]);
     await runCron("*/5 * * * *", now);
     expect(await auditRowCount(old.id)).toBe(1);
+  });
+});
+
+describe("webhook history retention (daily cron)", () => {
+  it("deletes delivery attempts older than WEBHOOK_DELIVERY_RETENTION_DAYS and reminders 30 days past expiry", async () => {
+    const now = new Date();
+    const attempt = env.DB.prepare(
+      `insert into webhook_deliveries (id, webhook_id, event_id, event_type, attempt, delivered_at)
+       values (?, 'wh_retention', 'evt_r', 'webhook.test', 1, ?)`,
+    );
+    const marker = env.DB.prepare(
+      `insert into certification_reminders (user_skill_id, threshold_days, expires_at, makerspace_id, event_id, created_at)
+       values (?, 1, ?, 'ms-retention', 'evt_m', ?)`,
+    );
+    await env.DB.batch([
+      attempt.bind("whd_old", daysAgo(now, 31)),
+      attempt.bind("whd_kept", daysAgo(now, 29)),
+      marker.bind("us_old", daysAgo(now, 31), daysAgo(now, 32)),
+      marker.bind("us_kept", daysAgo(now, 29), daysAgo(now, 30)),
+    ]);
+    await runCron(DAILY_CRON, now);
+    const left = await env.DB.prepare(
+      `select (select group_concat(id) from webhook_deliveries where webhook_id = 'wh_retention') as attempts,
+              (select group_concat(user_skill_id) from certification_reminders where makerspace_id = 'ms-retention') as markers`,
+    ).first<{ attempts: string; markers: string }>();
+    expect(left).toEqual({ attempts: "whd_kept", markers: "us_kept" });
   });
 });

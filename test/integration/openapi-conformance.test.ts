@@ -4,7 +4,7 @@ import { app } from "../../src/app";
 import { type DeclaredRoute, declaredRoutes } from "../../src/openapi/declared";
 import { registerDevice } from "../helpers/devices";
 import { makeSkill } from "../helpers/factories";
-import { call } from "../helpers/http";
+import { bodyText, call } from "../helpers/http";
 import { type Components, invalidValues, type JsonSchema, resolve, validArb } from "../helpers/json-schema-arbitrary";
 import { admin, member, superAdmin } from "../helpers/tokens";
 
@@ -165,6 +165,24 @@ function bodyArb(schema: JsonSchema, client: Client): fc.Arbitrary<unknown> {
   return validArb(schema, doc.components.schemas).map((b) => asSentBy(withFixtures(b), schema, client));
 }
 
+/**
+ * A body in another media type (the CSV import) is sent as the document's own example — what a
+ * client copying the document would send — and broken in a way each type defines here. A media
+ * type missing from this table fails the test rather than going unchecked.
+ */
+const OTHER_MEDIA: Record<string, { broken: string; why: string }> = {
+  "text/csv": { broken: "user_id,skill_id,not_a_column\r\n", why: "a CSV header with an unknown column" },
+};
+
+function otherBody(op: Operation): { type: string; example: string; broken: string; why: string } | undefined {
+  const [type, media] = Object.entries(op.requestBody?.content ?? {})[0] ?? [];
+  if (!type || !media || type === "application/json") return undefined;
+  const rules = OTHER_MEDIA[type];
+  const example = (media.schema as { example?: unknown }).example;
+  if (!rules || typeof example !== "string") throw new Error(`no example or breaking rule for ${type} bodies`);
+  return { type, example, ...rules };
+}
+
 function samples<T>(arb: fc.Arbitrary<T>, n: number): T[] {
   return fc.sample(arb, { numRuns: n, seed: SEED });
 }
@@ -175,12 +193,13 @@ function declaredRouteOf(path: string, method: string): DeclaredRoute {
   return route;
 }
 
-async function send(method: string, url: string, token: string | undefined, body: unknown) {
+async function send(method: string, url: string, token: string | undefined, body: unknown, type?: string) {
   const res = await call(method.toUpperCase(), url, {
     token,
-    ...(body === undefined ? {} : { rawBody: JSON.stringify(body) }),
+    ...(body === undefined ? {} : { rawBody: type ? String(body) : JSON.stringify(body) }),
+    ...(type ? { headers: { "content-type": type } } : {}),
   });
-  const text = await res.text();
+  const text = await bodyText(res);
   return { status: res.status, text, type: res.headers.get("content-type") ?? "" };
 }
 
@@ -217,11 +236,17 @@ describe("the served OpenAPI document matches what the routes enforce", () => {
       const client = await clientFor(route);
       const params = op.parameters ?? [];
       const schema = bodySchema(op);
-      const bodies = schema ? samples(bodyArb(schema, client), VALID_SAMPLES) : Array(VALID_SAMPLES).fill(undefined);
-      const queries = samples(queryArb(params, client), bodies.length);
-      for (const [i, body] of bodies.entries()) {
-        const url = urlFor(path, params, queries[i] ?? {}, client);
-        const res = await send(method, url, client.token, body);
+      const other = otherBody(op);
+      const bodies = schema
+        ? samples(bodyArb(schema, client), VALID_SAMPLES)
+        : other
+          ? [other.example]
+          : Array(VALID_SAMPLES).fill(undefined);
+      const queries = samples(queryArb(params, client), Math.max(bodies.length, other ? 3 : 1));
+      for (const [i, query] of queries.entries()) {
+        const body = bodies[i % bodies.length];
+        const url = urlFor(path, params, query, client);
+        const res = await send(method, url, client.token, body, other?.type);
         const where = `${label} ${url} ${JSON.stringify(body)} → ${res.status} ${res.text.slice(0, 300)}`;
         const problem = validProblem(op, route, res);
         if (problem) failures.push(`${problem}: ${where}`);
@@ -239,8 +264,10 @@ describe("the served OpenAPI document matches what the routes enforce", () => {
       const queryParams = params.filter((p) => p.in === "query");
       const baseQuery = samples(queryArb(params, client), 1)[0] ?? {};
       const schema = bodySchema(op);
-      const baseBody = schema ? samples(bodyArb(schema, client), 1)[0] : undefined;
+      const other = otherBody(op);
+      const baseBody = schema ? samples(bodyArb(schema, client), 1)[0] : other?.example;
       const cases: Array<[string, Record<string, unknown>, unknown]> = [];
+      if (other) cases.push([`body: ${other.why}`, baseQuery, other.broken]);
       cases.push(["unknown query parameter", { ...baseQuery, not_a_parameter: "1" }, baseBody]);
       for (const p of queryParams) {
         for (const [why, value] of invalidValues(p.schema, doc.components.schemas)) {
@@ -264,7 +291,7 @@ describe("the served OpenAPI document matches what the routes enforce", () => {
       }
       for (const [why, query, body] of cases) {
         const url = urlFor(path, params, query, client);
-        const res = await send(method, url, client.token, body);
+        const res = await send(method, url, client.token, body, other?.type);
         const where = `${label} ${why}: ${url} ${JSON.stringify(body)?.slice(0, 200)} → ${res.status} ${res.text.slice(0, 200)}`;
         const parsed = res.type.startsWith("application/json") ? (JSON.parse(res.text) as Record<string, unknown>) : {};
         const ok =

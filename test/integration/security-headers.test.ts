@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES } from "../../src/app";
+import { MAX_BODY_BYTES } from "../../src/middleware/body-limits";
 import { makeSkill, type SkillFixture } from "../helpers/factories";
 import { type CallOptions, call, envWith } from "../helpers/http";
 import { admin, member } from "../helpers/tokens";

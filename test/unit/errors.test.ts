@@ -15,6 +15,7 @@ const CONTRACT: Record<ErrorType, number> = {
   device_not_found: 404,
   badge_not_found: 404,
   instructor_not_found: 404,
+  webhook_not_found: 404,
   method_not_allowed: 405,
   request_conflict: 409,
   already_certified: 409,
