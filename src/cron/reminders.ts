@@ -1,7 +1,6 @@
 import { asc, isNull, sql } from "drizzle-orm";
 import type { Deps } from "../context";
-import { runSqlBatch } from "../db/client";
-import { jsonValues } from "../db/json-chunks";
+import { runSqlBatch, valuesOf } from "../db/client";
 import { retryingD1 } from "../db/retry";
 import { certificationReminders, userSkills } from "../db/schema";
 import { sendAll } from "../lib/queue";
@@ -78,7 +77,7 @@ export async function sendExpiryReminders(deps: Deps, opts: ReminderOptions = {}
       .all();
     if (pending.length === 0) return summary;
     const rows = await selectUserSkills(deps)
-      .where(sql`${userSkills.id} in ${jsonValues(pending.map((p) => p.userSkillId))}`)
+      .where(sql`${userSkills.id} in ${valuesOf(pending.map((p) => p.userSkillId))}`)
       .all();
     const current = new Map(rows.map((r) => [r.id, r]));
     // A certification renewed or revoked since it was marked is not reminded of this expiry.

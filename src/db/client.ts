@@ -33,7 +33,7 @@ export async function runBatch(db: Db, statements: Statement[]): Promise<unknown
  * json_each(?))`. The whole list is ONE bound parameter, so a statement stays within D1's 100
  * bound parameters (and its text stays short) however long the list is.
  */
-export function valuesOf(values: readonly string[]): SQL {
+export function valuesOf(values: readonly unknown[]): SQL {
   return sql`(select value from json_each(${JSON.stringify(values)}))`;
 }
 

@@ -1,5 +1,3 @@
-import { type SQL, sql } from "drizzle-orm";
-
 /**
  * D1 binds at most 100 parameters and 100 KB of SQL per statement. Bulk statements therefore bind
  * ONE parameter — a JSON array read with `json_each` — and these helpers keep each array under
@@ -38,9 +36,4 @@ export function jsonChunks<T>(
   }
   if (part.length > 0) out.push(part);
   return out;
-}
-
-/** `(select value from json_each(?))`: an IN list of any length as one bound parameter. */
-export function jsonValues(values: readonly unknown[]): SQL {
-  return sql`(select value from json_each(${JSON.stringify(values)}))`;
 }

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Deps } from "../context";
-import { runBatch, runSqlBatch } from "../db/client";
-import { jsonChunks, jsonValues } from "../db/json-chunks";
+import { runBatch, runSqlBatch, valuesOf } from "../db/client";
+import { jsonChunks } from "../db/json-chunks";
 import { retryingD1 } from "../db/retry";
 import { type SkillRow, skillPrerequisites, skills } from "../db/schema";
 import { type ImportSkills, pairKey, type StoredCertification } from "./import-plan";
@@ -25,13 +25,13 @@ export async function loadImportData(
       deps.db
         .select()
         .from(skills)
-        .where(and(eq(skills.makerspaceId, makerspaceId), sql`${skills.id} in ${jsonValues(part)}`)),
+        .where(and(eq(skills.makerspaceId, makerspaceId), sql`${skills.id} in ${valuesOf(part)}`)),
     ),
     ...jsonChunks(names).map((part) =>
       deps.db
         .select()
         .from(skills)
-        .where(and(eq(skills.makerspaceId, makerspaceId), sql`lower(${skills.name}) in ${jsonValues(part)}`)),
+        .where(and(eq(skills.makerspaceId, makerspaceId), sql`lower(${skills.name}) in ${valuesOf(part)}`)),
     ),
   ];
   const found = ((await runBatch(deps.db, queries)) as SkillRow[][]).flat();
@@ -44,7 +44,7 @@ export async function loadImportData(
       .select({ skillId: skillPrerequisites.skillId, id: skills.id, name: skills.name })
       .from(skillPrerequisites)
       .innerJoin(skills, eq(skills.id, skillPrerequisites.prerequisiteId))
-      .where(sql`${skillPrerequisites.skillId} in ${jsonValues(part)}`),
+      .where(sql`${skillPrerequisites.skillId} in ${valuesOf(part)}`),
   );
   const links = (await runBatch(deps.db, prerequisiteQueries)) as { skillId: string; id: string; name: string }[][];
   for (const link of links.flat()) {

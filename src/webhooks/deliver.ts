@@ -2,8 +2,7 @@ import { and, eq, isNotNull, lte, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
 import type { Deps } from "../context";
-import { changesOf, runBatch } from "../db/client";
-import { jsonValues } from "../db/json-chunks";
+import { changesOf, runBatch, valuesOf } from "../db/client";
 import { type WebhookRow, webhookDeliveries, webhooks } from "../db/schema";
 import { buildDeps } from "../deps";
 import { AppError } from "../lib/errors";
@@ -121,7 +120,7 @@ export async function deliverWebhookBatch(
   const rows = await deps.db
     .select()
     .from(webhooks)
-    .where(sql`${webhooks.id} in ${jsonValues([...new Set(jobs.map((j) => j.job.webhook_id))])}`)
+    .where(sql`${webhooks.id} in ${valuesOf([...new Set(jobs.map((j) => j.job.webhook_id))])}`)
     .all();
   const byId = new Map(rows.map((r) => [r.id, r]));
 

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { AuditEvent } from "../audit/events";
 import type { Deps } from "../context";
-import { jsonValues } from "../db/json-chunks";
+import { valuesOf } from "../db/client";
 import { skillRequests, userSkills, webhooks } from "../db/schema";
 import { iso } from "../lib/time";
 import { selectRequests } from "../services/requests";
@@ -26,7 +26,7 @@ export async function subscribersOf(deps: Deps, makerspaceIds: string[]): Promis
       createdAt: webhooks.createdAt,
     })
     .from(webhooks)
-    .where(and(eq(webhooks.active, true), sql`${webhooks.makerspaceId} in ${jsonValues([...new Set(makerspaceIds)])}`))
+    .where(and(eq(webhooks.active, true), sql`${webhooks.makerspaceId} in ${valuesOf([...new Set(makerspaceIds)])}`))
     .all();
   for (const r of rows) {
     out.set(r.makerspaceId, [
@@ -84,12 +84,12 @@ export async function webhookJobsFor(deps: Deps, events: AuditEvent[]): Promise<
   const [certifications, requests] = await Promise.all([
     certificationIds.length > 0
       ? selectUserSkills(deps)
-          .where(sql`${userSkills.id} in ${jsonValues(certificationIds)}`)
+          .where(sql`${userSkills.id} in ${valuesOf(certificationIds)}`)
           .all()
       : [],
     requestIds.length > 0
       ? selectRequests(deps)
-          .where(sql`${skillRequests.id} in ${jsonValues(requestIds)}`)
+          .where(sql`${skillRequests.id} in ${valuesOf(requestIds)}`)
           .all()
       : [],
   ]);
