@@ -8,7 +8,7 @@ import { SignJWT } from "jose";
 import { readDevVars } from "./dev-vars.mjs";
 
 /** An HS256 token under `secret` (default: JWT_SECRET_KEY from the environment, else .dev.vars). */
-export async function mintToken({ role, sub, makerspace, minutes = 120, claims = {}, secret: given }) {
+export async function mintToken({ role, sub, makerspace, minutes = 120, claims = {}, secret: given = undefined }) {
   const secret = given ?? process.env.JWT_SECRET_KEY ?? readDevVars().JWT_SECRET_KEY;
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ role, ...(makerspace ? { makerspace_id: makerspace } : {}), ...claims })

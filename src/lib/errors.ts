@@ -80,6 +80,9 @@ export interface AppErrorOptions {
   cause?: unknown;
 }
 
+/** V8's (and so workerd's) Error, whose `stackTraceLimit` not every `lib` declares. */
+const V8Error = Error as ErrorConstructor & { stackTraceLimit: number };
+
 export class AppError extends Error {
   readonly type: ErrorType;
   readonly status: ErrorStatus;
@@ -89,10 +92,10 @@ export class AppError extends Error {
   constructor(type: ErrorType, detail: string, extra: ErrorExtra = {}, options: AppErrorOptions = {}) {
     // A 4xx is an answer, not a fault: no stack is captured (it is never logged, and capturing
     // one was a visible part of a denied `verify`'s CPU). 5xx keep theirs for the log.
-    const limit = Error.stackTraceLimit;
-    if (statusOf(type) < 500) Error.stackTraceLimit = 0;
+    const limit = V8Error.stackTraceLimit;
+    if (statusOf(type) < 500) V8Error.stackTraceLimit = 0;
     super(detail, { cause: options.cause });
-    Error.stackTraceLimit = limit;
+    V8Error.stackTraceLimit = limit;
     this.name = "AppError";
     this.type = type;
     this.status = statusOf(type);
