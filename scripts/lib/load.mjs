@@ -68,7 +68,9 @@ function stat(pid) {
     return {
       comm: s.slice(s.indexOf("(") + 1, close),
       ppid: Number(fields[1]),
-      ticks: Number(fields[11]) + Number(fields[12]),
+      // utime + stime, plus cutime + cstime: a child that exited (a database backend that closed)
+      // leaves its CPU time to the parent that reaped it.
+      ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
     };
   } catch {
     return undefined;

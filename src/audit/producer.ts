@@ -21,39 +21,31 @@ export function outboxStatements(db: Db, events: AuditEvent[]): Statement[] {
 }
 
 /**
- * After the batch committed: hand the events to the queue off the response path. A failed send
+ * After the batch committed: hand the events to the queue off the response path, in the same
+ * per-isolate windows as `publishDirect` (a queue send per window, not per change). A failed send
  * is only logged — the outbox row stays and the cron re-sends it.
  */
 export function publishCommitted(deps: Deps, events: AuditEvent[]): void {
-  if (events.length === 0) return;
-  deps.waitUntil(sendCommitted(deps, events));
-}
-
-/** {@link publishCommitted} for work that already runs off the response path: send now. */
-export async function sendCommitted(deps: Deps, events: AuditEvent[]): Promise<void> {
-  await sendEvents(deps.env.AUDIT_QUEUE, events).catch((err: unknown) => {
-    deps.logger.warn("audit send failed; left in outbox for the cron", {
-      events: events.length,
-      error: errorText(err),
-    });
-  });
+  enqueue(deps, events, true);
 }
 
 /**
- * Events that record no state change (verify) are buffered per isolate for a few milliseconds
- * and sent as one batch: a busy door or kiosk fleet then pays one queue send per window instead
- * of one per check. The request that opens a window keeps its invocation alive (waitUntil) until
- * the window's batch is sent; requests that join it only add data, so no promise or I/O crosses
- * from one request's context into another's. A request that fills a window sends it at once under
- * its own waitUntil. When the queue refuses a batch, it is written straight to the audit table.
+ * Events are buffered per isolate for a few milliseconds and sent as one batch: a busy door or
+ * kiosk fleet, or a burst of grants, then pays one queue send per window instead of one per
+ * request. The request that opens a window keeps its invocation alive (waitUntil) until the
+ * window's batch is sent; requests that join it only add data, so no promise or I/O crosses from
+ * one request's context into another's. A request that fills a window sends it at once under its
+ * own waitUntil. Events that record no state change (verify's) have no outbox row: when the queue
+ * refuses them they are written straight to the audit table.
  */
 const DIRECT_WINDOW_MS = 20;
 const DIRECT_MAX_EVENTS = 100;
 
-/** An event and the request that produced it (named in the log should it be lost). */
+/** An event, the request that produced it (named in the log should it be lost), and whether an outbox row holds it. */
 interface Pending {
   event: AuditEvent;
   requestId: string;
+  committed: boolean;
 }
 const openWindows = new Map<Queue, Pending[]>();
 
@@ -65,15 +57,19 @@ export function droppedAuditEvents(): number {
 }
 
 export function publishDirect(deps: Deps, events: AuditEvent[]): void {
+  enqueue(deps, events, false);
+}
+
+function enqueue(deps: Deps, events: AuditEvent[], committed: boolean): void {
   if (events.length === 0) return;
-  const pending = events.map((event) => ({ event, requestId: deps.requestId }));
+  const pending = events.map((event) => ({ event, requestId: deps.requestId, committed }));
   const queue = deps.env.AUDIT_QUEUE;
   const open = openWindows.get(queue);
   if (open) {
     open.push(...pending);
     if (open.length >= DIRECT_MAX_EVENTS) {
       openWindows.delete(queue);
-      deps.waitUntil(deliverDirect(deps, open.splice(0)));
+      deps.waitUntil(deliver(deps, open.splice(0)));
     }
     return;
   }
@@ -82,25 +78,40 @@ export function publishDirect(deps: Deps, events: AuditEvent[]): void {
   deps.waitUntil(
     new Promise((resolve) => setTimeout(resolve, DIRECT_WINDOW_MS)).then(() => {
       if (openWindows.get(queue) === window) openWindows.delete(queue);
-      return deliverDirect(deps, window.splice(0));
+      return deliver(deps, window.splice(0));
     }),
   );
 }
 
 /**
- * Sends a window's events; should the queue refuse them, writes them straight to D1 (one bad
- * event failing alone). An event that fails both ways has no outbox row to fall back on: it is
- * counted and logged as an error with its id, action and the request that produced it.
+ * Sends a window's events. Should the queue refuse them: committed events are left in the outbox
+ * for the cron; the others are written straight to D1 (one bad event failing alone), and one that
+ * fails both ways — it has no outbox row to fall back on — is counted and logged as an error with
+ * its id, action and the request that produced it.
  */
-async function deliverDirect(deps: Deps, pending: Pending[]): Promise<void> {
+async function deliver(deps: Deps, pending: Pending[]): Promise<void> {
   if (pending.length === 0) return;
-  const events = pending.map((p) => p.event);
+  let sendError: unknown;
   try {
-    await sendEvents(deps.env.AUDIT_QUEUE, events);
+    await sendEvents(
+      deps.env.AUDIT_QUEUE,
+      pending.map((p) => p.event),
+    );
     return;
   } catch (err) {
-    deps.logger.warn("audit send failed; writing directly", { events: events.length, error: errorText(err) });
+    sendError = err;
   }
+  const inOutbox = pending.filter((p) => p.committed).length;
+  if (inOutbox > 0) {
+    deps.logger.warn("audit send failed; left in outbox for the cron", {
+      events: inOutbox,
+      error: errorText(sendError),
+    });
+  }
+  const direct = pending.filter((p) => !p.committed);
+  if (direct.length === 0) return;
+  const events = direct.map((p) => p.event);
+  deps.logger.warn("audit send failed; writing directly", { events: events.length, error: errorText(sendError) });
   // Archived first, as the consumer does; should R2 refuse too, D1 still gets them (logged: the
   // archive will lack them once D1's retention drops them).
   const archive = await archiveAccessEvents(deps.env.AUDIT_ARCHIVE, events);
@@ -113,7 +124,7 @@ async function deliverDirect(deps: Deps, pending: Pending[]): Promise<void> {
   const { failed } = await writeAuditEvents(deps, events);
   if (failed.size === 0) return;
   droppedEvents += failed.size;
-  const lost = pending.filter((p) => failed.has(p.event.id));
+  const lost = direct.filter((p) => failed.has(p.event.id));
   deps.logger.error("audit events lost: queue send and direct write both failed", {
     events: lost.length,
     lost: lost.map((p) => ({ event_id: p.event.id, action: p.event.action, request_id: p.requestId })),

@@ -119,8 +119,9 @@ function conflict(existingId: string | undefined): AppError {
 /**
  * POST /skills/requests. Refused while the user holds the skill certified and unexpired, or has a
  * pending request for it (the partial unique index settles racing creations). With
- * SKILL_REQUEST_AUTO_APPROVE and the prerequisites met it is approved and granted at once. Two D1
- * round trips: the skill and the user's standing, then the batch (which reads back the answer).
+ * SKILL_REQUEST_AUTO_APPROVE and the prerequisites met it is approved and granted at once (one D1
+ * round trip, `certify`). Otherwise two: the skill and the user's standing, then the batch (which
+ * reads back the answer).
  */
 export async function createRequest(deps: Deps, actor: Principal, body: RequestCreate): Promise<SkillRequest> {
   const userId = requestSubject(actor, body.user_id);
