@@ -30,6 +30,20 @@ export function publishCommitted(deps: Deps, events: AuditEvent[]): void {
 }
 
 /**
+ * {@link publishCommitted} for work that already runs off the response path (the crons, renewal
+ * by use): send now, in one call. A failed send is only logged — the outbox rows stay for the cron.
+ */
+export async function sendCommitted(deps: Deps, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await sendEvents(deps.env.AUDIT_QUEUE, events).catch((err: unknown) => {
+    deps.logger.warn("audit send failed; left in outbox for the cron", {
+      events: events.length,
+      error: errorText(err),
+    });
+  });
+}
+
+/**
  * Events are buffered per isolate for a few milliseconds and sent as one batch: a busy door or
  * kiosk fleet, or a burst of grants, then pays one queue send per window instead of one per
  * request. The request that opens a window keeps its invocation alive (waitUntil) until the
