@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { IdSchema, MakerspaceIdSchema, paging, UserIdSchema } from "./common";
+import { MakerspaceIdSchema, paging, UserIdSchema } from "./common";
 
 /**
  * A card UID as readers print it (`04:a2:3b:…`, `04-A2-…`, spaced or not): 4–64 hex digits, which

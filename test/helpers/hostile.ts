@@ -182,6 +182,9 @@ const EXTRA_FIELDS = new Set([
   "existing_skill_id",
   "missing_prerequisites",
   "request_id",
+  // A denied verify's 403 insufficient_skills: the human sentence and the stable code.
+  "reason",
+  "denial",
 ]);
 
 /** The contract's error body, with no internals (stack, SQL, driver messages) anywhere in it. */

@@ -92,7 +92,7 @@ describe("audit queue consumer", () => {
       expect(await auditRowCount(e.id)).toBe(0);
       expect(await outboxRow(e.id)).not.toBeNull();
     }
-    expect(logs.messages()).toEqual(["malformed audit message dropped", "audit batch write failed; retrying"]);
+    expect(logs.messages()).toEqual(["malformed audit message dropped", "audit events not written; retrying them"]);
     expect(logs.lines[1]).toMatchObject({ level: "error", messages: 2, max_attempts: 3 });
     // Once D1 is back, the redelivery writes them.
     const retried = await deliver(events, { attempts: 4 });
