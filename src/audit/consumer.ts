@@ -22,10 +22,11 @@ export interface ConsumeSummary {
 }
 
 /**
- * The audit queue's consumer. The valid events of a batch are written in ONE D1 batch, together
- * with the deletion of their outbox rows (and of any dead letter of the same event: it did get
- * written); the insert ignores ids already written, so a redelivered or relayed event leaves one
- * row. Outcomes are per message:
+ * The audit queue's consumer. The valid events of a batch are grouped by their makerspace's
+ * shard, and each group is written in ONE D1 batch on that shard, together with the deletion of
+ * their outbox rows (and of any dead letter of the same event: it did get written); the insert
+ * ignores ids already written, so a redelivered or relayed event leaves one row. Outcomes are per
+ * message:
  * - malformed body → logged and acked: no retry can make it valid, and it must not hold back
  *   the valid messages of its batch;
  * - written → acked;
@@ -56,9 +57,9 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
 
   // The same event may arrive twice in one batch (a relay racing the first send).
   const events = [...new Map(valid.map((v) => [v.event.id, v.event])).values()];
-  const { written, failed } = await writeAuditEvents(deps, events, (ids) => [
-    deps.db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
-    deps.db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
+  const { written, failed } = await writeAuditEvents(deps, events, (db, ids) => [
+    db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
+    db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
   ]);
   let retried = 0;
   for (const { msg, event } of valid) {

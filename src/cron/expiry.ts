@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import { type AuditEvent, newEvent } from "../audit/events";
 import { publishCommitted } from "../audit/producer";
-import { forgetCachedCertifications } from "../cache/user-skills";
+import { forgetCachedCertifications, type Member } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { chunk, runBatch, type Statement } from "../db/client";
 import { auditOutbox, userSkills } from "../db/schema";
@@ -19,6 +19,11 @@ export interface ExpiryOptions {
   maxBatches?: number;
   /** Stop starting new pages after this long (wall time), well inside the cron's limits. */
   budgetMs?: number;
+  /**
+   * KV deletes this run may still make, shared by the shards of one cron run (Workers allow
+   * 1,000 KV operations per invocation, whatever the number of shards); entries past it are kept.
+   */
+  kvDeletes?: { left: number };
 }
 
 export interface ExpirySummary {
@@ -50,7 +55,7 @@ type Candidate = Pick<typeof userSkills.$inferSelect, "id" | "userId" | "skillId
  * and a row flipped here always has its event committed with it.
  */
 export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {}): Promise<ExpirySummary> {
-  const { batchSize = 200, maxBatches = 4, budgetMs = 20_000 } = opts;
+  const { batchSize = 200, maxBatches = 4, budgetMs = 20_000, kvDeletes = { left: batchSize * maxBatches } } = opts;
   const at = iso(deps.now);
   const started = Date.now();
   const forgotten = new Set<string>();
@@ -91,23 +96,35 @@ export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {})
               lte(userSkills.expiresAt, at),
             ),
           )
-          .returning({ id: userSkills.id, userId: userSkills.userId }),
+          .returning({ id: userSkills.id, userId: userSkills.userId, makerspaceId: userSkills.makerspaceId }),
       );
     }
     const results = await runBatch(deps.db, statements);
-    const changed = results.filter((_, i) => i % 2 === 1).flat() as { id: string; userId: string }[];
+    const changed = results.filter((_, i) => i % 2 === 1).flat() as (Member & { id: string })[];
 
     const events = changed.map((r) => eventFor.get(r.id)).filter((e): e is AuditEvent => e !== undefined);
     publishCommitted(deps, events);
-    const users = changed.map((r) => r.userId).filter((u) => !forgotten.has(u));
-    summary.cacheEntriesKept += await forgetCachedCertifications(deps, users);
-    for (const u of users) forgotten.add(u);
+    const members = [
+      ...new Map(changed.map((r) => [memberKey(r), { makerspaceId: r.makerspaceId, userId: r.userId }])).entries(),
+    ].filter(([key]) => !forgotten.has(key));
+    const dropping = members.slice(0, Math.max(0, kvDeletes.left));
+    kvDeletes.left -= dropping.length;
+    summary.cacheEntriesKept +=
+      members.length -
+      dropping.length +
+      (await forgetCachedCertifications(
+        deps,
+        dropping.map(([, m]) => m),
+      ));
+    for (const [key] of members) forgotten.add(key);
     summary.expired += changed.length;
     summary.users = forgotten.size;
     if (candidates.length < batchSize) return summary;
   }
   return { ...summary, more: true };
 }
+
+const memberKey = (m: Member) => `${m.makerspaceId}\u0000${m.userId}`;
 
 function expiredEvent(deps: Deps, c: Candidate): AuditEvent {
   return newEvent(deps, {

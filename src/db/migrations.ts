@@ -4,4 +4,4 @@
  * `/health?deep=1` is not ok until it is applied. test/unit/migrations.test.ts fails when a
  * migration is added without updating this.
  */
-export const LATEST_MIGRATION = "0002_audit_dead_letters.sql";
+export const LATEST_MIGRATION = "0003_shard_directory.sql";

@@ -1,17 +1,19 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
 import { scopeMakerspace } from "../auth/guards";
-import type { AppEnv } from "../context";
+import type { AppEnv, Deps } from "../context";
+import { keysetAcrossShards } from "../db/fan-out";
 import { apiRoute } from "../openapi/route";
-import { AuditLogPageSchema, AuditLogQuerySchema } from "../schemas/audit-logs";
+import { type AuditLog, AuditLogPageSchema, AuditLogQuerySchema } from "../schemas/audit-logs";
 import {
+  type DeadLetter,
   DeadLetterPageSchema,
   DeadLetterParamSchema,
   DeadLetterQuerySchema,
   DeadLetterRetriedSchema,
 } from "../schemas/dead-letters";
-import { listAuditLogs } from "../services/audit-logs";
-import { listDeadLetters, retryDeadLetter } from "../services/dead-letters";
+import { AUDIT_LOG_ORDER, encodeCursor, listAuditLogs } from "../services/audit-logs";
+import { DEAD_LETTER_ORDER, listDeadLetters, retryDeadLetter } from "../services/dead-letters";
 import { jsonContent } from "./content";
 
 const list = apiRoute({
@@ -50,7 +52,22 @@ export const auditLogRoutes = new OpenAPIHono<AppEnv>()
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
-    return c.json(await listAuditLogs(c.get("deps"), makerspaceId, query), 200);
+    const page = (deps: Deps) => listAuditLogs(deps, makerspaceId, query);
+    const everywhere = makerspaceId === undefined;
+    const cursorOf = (a: AuditLog) => encodeCursor({ createdAt: a.created_at, id: a.id });
+    return c.json(
+      await keysetAcrossShards(c.get("deps"), everywhere, query.limit, page, AUDIT_LOG_ORDER, cursorOf),
+      200,
+    );
   })
-  .openapi(deadLetters, async (c) => c.json(await listDeadLetters(c.get("deps"), c.req.valid("query")), 200))
+  .openapi(deadLetters, async (c) => {
+    const query = c.req.valid("query");
+    const page = (deps: Deps) => listDeadLetters(deps, query);
+    const everywhere = query.makerspace_id === undefined;
+    const cursorOf = (d: DeadLetter) => encodeCursor({ createdAt: d.failed_at, id: d.id });
+    return c.json(
+      await keysetAcrossShards(c.get("deps"), everywhere, query.limit, page, DEAD_LETTER_ORDER, cursorOf),
+      200,
+    );
+  })
   .openapi(retry, async (c) => c.json(await retryDeadLetter(c.get("deps"), c.req.valid("param").id), 200));

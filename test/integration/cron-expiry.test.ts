@@ -8,6 +8,7 @@ import { buildDeps } from "../../src/deps";
 import { runCron } from "../helpers/audit";
 import { makeSkill } from "../helpers/factories";
 import { unlimitedKv } from "../helpers/rate-limited-kv";
+import { shardDb, shardOf } from "../helpers/shards";
 
 const DAY = 86_400_000;
 
@@ -15,7 +16,8 @@ const DAY = 86_400_000;
 async function seedOverdue(makerspace: string, count: number, now: Date): Promise<string[]> {
   const skills = await Promise.all([0, 1, 2].map(() => makeSkill({ makerspace_id: makerspace })));
   const ids: string[] = [];
-  const stmt = env.DB.prepare(
+  const db = await shardDb(makerspace);
+  const stmt = db.prepare(
     `insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at, expires_at, certified_by, created_at, updated_at)
      values (?, ?, ?, ?, 'certified', ?, ?, 'seed', ?, ?)`,
   );
@@ -36,7 +38,7 @@ async function seedOverdue(makerspace: string, count: number, now: Date): Promis
       created,
     );
   });
-  await env.DB.batch(statements);
+  await db.batch(statements);
   return ids;
 }
 
@@ -45,27 +47,31 @@ async function seedOverdue(makerspace: string, count: number, now: Date): Promis
  * still in the outbox, or already written by the consumer (which moves it atomically).
  */
 async function expiredEventRefs(makerspace: string): Promise<string[]> {
-  const rows = await env.DB.prepare(
-    `select json_extract(payload, '$.metadata.user_skill_id') as ref from audit_outbox
+  const rows = await (await shardDb(makerspace))
+    .prepare(
+      `select json_extract(payload, '$.metadata.user_skill_id') as ref from audit_outbox
        where json_extract(payload, '$.action') = 'skill_expired' and json_extract(payload, '$.makerspace_id') = ?1
      union all
      select json_extract(metadata, '$.user_skill_id') as ref from skill_audit_logs
        where action = 'skill_expired' and makerspace_id = ?1`,
-  )
+    )
     .bind(makerspace)
     .all<{ ref: string }>();
   return rows.results.map((r) => r.ref);
 }
 
 async function statusCount(makerspace: string, status: string): Promise<number> {
-  const row = await env.DB.prepare("select count(*) as n from user_skills where makerspace_id = ? and status = ?")
+  const row = await (await shardDb(makerspace))
+    .prepare("select count(*) as n from user_skills where makerspace_id = ? and status = ?")
     .bind(makerspace, status)
     .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
-function deps(now: Date) {
-  return buildDeps(env, createExecutionContext(), `test-${crypto.randomUUID()}`, { now });
+/** Deps on the makerspace's shard, as the cron runs there. */
+async function deps(now: Date, makerspace: string) {
+  const shard = (await shardOf(makerspace)) ?? "SHARD_0";
+  return buildDeps(env, createExecutionContext(), `test-${crypto.randomUUID()}`, { now, shard });
 }
 
 describe("certification expiry (hourly cron)", () => {
@@ -81,17 +87,19 @@ describe("certification expiry (hourly cron)", () => {
       ["ctl-revoked", "revoked", new Date(now.getTime() - DAY).toISOString()],
       ["ctl-pending", "pending", new Date(now.getTime() - DAY).toISOString()],
     ] as const;
+    const db = await shardDb(ms);
     for (const [user, status, expires] of controls) {
-      await env.DB.prepare(
-        `insert into user_skills (id, user_id, skill_id, makerspace_id, status, expires_at, created_at, updated_at)
+      await db
+        .prepare(
+          `insert into user_skills (id, user_id, skill_id, makerspace_id, status, expires_at, created_at, updated_at)
          values (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
+        )
         .bind(`us_${user}`, user, skill.id, ms, status, expires, now.toISOString(), now.toISOString())
         .run();
     }
     const cached = [`${ms}-user-0`, `${ms}-user-399`, "ctl-future"];
     for (const user of cached)
-      await unlimitedKv(env.USER_SKILLS_CACHE).put(userSkillsKey(user), '{"v":1,"certifications":[]}');
+      await unlimitedKv(env.USER_SKILLS_CACHE).put(userSkillsKey(ms, user), '{"v":1,"certifications":[]}');
 
     await runCron(HOURLY_CRON, now);
     // One run is bounded (4 batches of 200, for Workers' per-invocation limits).
@@ -104,34 +112,34 @@ describe("certification expiry (hourly cron)", () => {
     expect(refs).toHaveLength(1200);
     expect(new Set(refs)).toEqual(new Set(ids));
 
-    const row = await env.DB.prepare("select status, updated_at from user_skills where id = ?").bind(ids[0]).first();
+    const row = await db.prepare("select status, updated_at from user_skills where id = ?").bind(ids[0]).first();
     expect(row).toEqual({ status: "expired", updated_at: now.toISOString() });
     for (const [user, status] of controls) {
-      const ctl = await env.DB.prepare("select status from user_skills where id = ?").bind(`us_${user}`).first();
+      const ctl = await db.prepare("select status from user_skills where id = ?").bind(`us_${user}`).first();
       expect(ctl).toEqual({ status });
     }
-    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(`${ms}-user-0`))).toBeNull();
-    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(`${ms}-user-399`))).toBeNull();
-    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey("ctl-future"))).not.toBeNull();
+    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(ms, `${ms}-user-0`))).toBeNull();
+    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(ms, `${ms}-user-399`))).toBeNull();
+    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(ms, "ctl-future"))).not.toBeNull();
   });
 
   it("records each expiry as a complete skill_expired event", async () => {
     const ms = "ms-exp-event";
     const now = new Date();
     const [id] = await seedOverdue(ms, 1, now);
-    const before = await env.DB.prepare("select * from user_skills where id = ?")
-      .bind(id)
-      .first<Record<string, string>>();
-    const summary = await expireCertifications(deps(now));
+    const db = await shardDb(ms);
+    const before = await db.prepare("select * from user_skills where id = ?").bind(id).first<Record<string, string>>();
+    const summary = await expireCertifications(await deps(now, ms));
     expect(summary).toMatchObject({ expired: 1, more: false });
-    const out = await env.DB.prepare(
-      `select payload from audit_outbox
+    const out = await db
+      .prepare(
+        `select payload from audit_outbox
          where json_extract(payload, '$.makerspace_id') = ?1 and json_extract(payload, '$.action') = 'skill_expired'
        union all select json_object('id', id, 'action', action, 'user_id', user_id, 'skill_id', skill_id,
          'makerspace_id', makerspace_id, 'performed_by', performed_by, 'reason', reason,
          'metadata', json(metadata), 'created_at', created_at) from skill_audit_logs
          where makerspace_id = ?1 and action = 'skill_expired'`,
-    )
+      )
       .bind(ms)
       .all<{ payload: string }>();
     expect(out.results).toHaveLength(1);
@@ -152,9 +160,9 @@ describe("certification expiry (hourly cron)", () => {
     const ms = "ms-exp-budget";
     const now = new Date();
     await seedOverdue(ms, 120, now);
-    const first = await expireCertifications(deps(now), { batchSize: 50, maxBatches: 2 });
+    const first = await expireCertifications(await deps(now, ms), { batchSize: 50, maxBatches: 2 });
     expect(first).toMatchObject({ expired: 100, batches: 2, more: true });
-    const second = await expireCertifications(deps(now), { batchSize: 50, maxBatches: 2 });
+    const second = await expireCertifications(await deps(now, ms), { batchSize: 50, maxBatches: 2 });
     expect(second).toMatchObject({ expired: 20, batches: 1, more: false });
     expect(await expiredEventRefs(ms)).toHaveLength(120);
   });
@@ -166,7 +174,10 @@ describe("certification expiry (hourly cron)", () => {
     let reported = 0;
     let batches = 0;
     for (let round = 0; round < 3; round += 1) {
-      const [a, b] = await Promise.all([expireCertifications(deps(now)), expireCertifications(deps(now))]);
+      const [a, b] = await Promise.all([
+        expireCertifications(await deps(now, ms)),
+        expireCertifications(await deps(now, ms)),
+      ]);
       reported += a.expired + b.expired;
       batches += a.batches + b.batches;
     }

@@ -1,15 +1,16 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAILY_CRON, HOURLY_CRON } from "../../src/cron/scheduled";
 import { auditEvent, auditRowCount, deliver, runCron } from "../helpers/audit";
 import { envWith } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { shardDb } from "../helpers/shards";
 
 const DAY = 86_400_000;
 const daysAgo = (now: Date, days: number, ms = 0) => new Date(now.getTime() - days * DAY + ms).toISOString();
 
 async function countIn(makerspace: string): Promise<number> {
-  const row = await env.DB.prepare("select count(*) as n from skill_audit_logs where makerspace_id = ?")
+  const row = await (await shardDb(makerspace))
+    .prepare("select count(*) as n from skill_audit_logs where makerspace_id = ?")
     .bind(makerspace)
     .first<{ n: number }>();
   return row?.n ?? 0;
@@ -38,10 +39,11 @@ describe("audit retention (daily cron)", () => {
   it("follows the configured retention and purges a backlog larger than one batch", async () => {
     const now = new Date();
     const ms = "ms-retention-backlog";
-    const stmt = env.DB.prepare(
+    const db = await shardDb(ms);
+    const stmt = db.prepare(
       "insert into skill_audit_logs (id, action, makerspace_id, metadata, created_at) values (?, 'skill_granted', ?, '{}', ?)",
     );
-    await env.DB.batch(Array.from({ length: 2500 }, (_, i) => stmt.bind(`old-${i}`, ms, daysAgo(now, 40, i))));
+    await db.batch(Array.from({ length: 2500 }, (_, i) => stmt.bind(`old-${i}`, ms, daysAgo(now, 40, i))));
     const recent = auditEvent({ makerspace_id: ms, created_at: daysAgo(now, 29) });
     await deliver([recent]);
 
