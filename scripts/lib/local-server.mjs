@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { d1Databases } from "./d1-bindings.mjs";
 import { ensureDevVars, readDevVars } from "./dev-vars.mjs";
 
 /** `wrangler deploy --dry-run --outdir dist`: the exact bundle that would be deployed (top-level config). */
@@ -47,16 +48,26 @@ export async function applyMigrations(db, dir = "migrations") {
  * Starts the Worker on 127.0.0.1:port with local D1/KV/Queues persisted under `persistDir`
  * (shared with `wrangler dev` when it is `.wrangler/state`). Returns { url, mf, stop }.
  *
- * Nothing answers on `port` before the migrations are applied: Miniflare first runs the Worker on
+ * Nothing answers on `port` before the migrations are applied (to every D1 database of
+ * wrangler.toml): Miniflare first runs the Worker on
  * a random loopback port that no client knows, the migrations are applied through it, and only
  * then is the runtime moved to `port`. (Listening first, as `mf.ready` does, let a client that
  * started on the first `/health` answer meet "no such table".)
  */
-export async function startLocalServer({ port = 8787, persistDir = ".wrangler/state", vars = {}, build = true } = {}) {
+export async function startLocalServer({
+  port = 8787,
+  persistDir = ".wrangler/state",
+  vars = {},
+  build = true,
+  shards = Number.POSITIVE_INFINITY,
+} = {}) {
   await ensureDevVars();
   const scriptPath = build ? buildWorker() : join("dist", "index.js");
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const { modulesRules: _rules, ...options } = workerOptions;
+  // `shards`: serve with only the first N shard bindings (the bench compares one shard with two).
+  const kept = (binding) => !/^SHARD_\d+$/.test(binding) || Number(binding.slice(6)) < shards;
+  options.d1Databases = Object.fromEntries(Object.entries(options.d1Databases ?? {}).filter(([b]) => kept(b)));
   const secrets = readDevVars();
   const optionsOn = (listenPort) =>
     convertV4MiniflareOptions({
@@ -79,7 +90,10 @@ export async function startLocalServer({ port = 8787, persistDir = ".wrangler/st
     });
   const mf = new Miniflare(optionsOn(0));
   await mf.ready;
-  await applyMigrations(await mf.getD1Database("DB"));
+  // The directory and every shard, each database once (DIRECTORY and SHARD_0 are one).
+  for (const { binding } of d1Databases().filter((d) => kept(d.binding))) {
+    await applyMigrations(await mf.getD1Database(binding));
+  }
   await mf.setOptions(optionsOn(port));
   const url = await mf.ready;
   return { url: url.toString().replace(/\/$/, ""), mf, stop: () => mf.dispose() };
