@@ -43,7 +43,12 @@ export async function startupCase(timeoutMs = 120_000) {
     ]);
     assert.equal(health.status, 200, "first /health answer");
     assert.equal(skills.status, 200, `GET /api/v1/skills/ right after: ${await skills.text()}`);
-    assert.deepEqual(await deep.json(), { status: "ok", checks: { d1: "ok", schema: "ok", kv: "ok" } });
+    const { status, checks } = await deep.json();
+    assert.deepEqual(
+      { status, d1: checks.d1, schema: checks.schema, kv: checks.kv, shards: checks.shards },
+      { status: "ok", d1: "ok", schema: "ok", kv: "ok", shards: { SHARD_0: "ok", SHARD_1: "ok" } },
+      "every database (the directory and each shard) migrated before the first answer",
+    );
   } finally {
     try {
       process.kill(-child.pid, "SIGTERM");
