@@ -79,7 +79,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/platform-limits.ts"],
+      setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/shards.ts", "./test/setup/platform-limits.ts"],
       // A JWKS endpoint on 127.0.0.1 for identity-provider tokens (its URL via inject()).
       globalSetup: ["./test/setup/jwks-server.ts"],
       testTimeout: 30_000,

@@ -4,7 +4,8 @@
 // ratio to /health. Writes the same to bench-results/bench.json. Bounded in time.
 //
 // Env: BENCH_PORT (8791), BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_MEMBERS (2000),
-//      BENCH_EQUIPMENT (200), BENCH_SKILLS (100), BENCH_CERTS (15).
+//      BENCH_EQUIPMENT (200), BENCH_SKILLS (100), BENCH_CERTS (15), SHARDS (every shard binding of
+//      wrangler.toml; SHARDS=1 serves SHARD_0 alone, to compare).
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import autocannon from "autocannon";
@@ -224,6 +225,7 @@ async function main() {
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "cpu"}`,
       node: process.version,
       server: "built Worker on Miniflare (npm run start:local), local D1/KV/Queues",
+      shards: process.env.SHARDS ? Number(process.env.SHARDS) : "every binding of wrangler.toml",
       connections: CONNECTIONS,
       seconds: SECONDS,
       dataset: { skills: SKILLS, equipment: EQUIPMENT, members: MEMBERS, certifications: data.totalGrants },
@@ -237,7 +239,9 @@ async function main() {
       "zero unexpected non-2xx": rows.every((r) => r.unexpected_non_2xx === 0),
     };
 
-    console.log(`\n${meta.date} · ${meta.machine} · ${CONNECTIONS} connections · ${SECONDS} s per scenario`);
+    console.log(
+      `\n${meta.date} · ${meta.machine} · ${CONNECTIONS} connections · ${SECONDS} s per scenario · shards: ${meta.shards}`,
+    );
     console.log("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | unexpected | × /health |");
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of rows) {

@@ -1,6 +1,6 @@
 // npm run test:e2e — the black-box suite: a real `wrangler dev` on 127.0.0.1 (local D1, KV and
-// Queues on a fresh persistence directory), driven over HTTP only — the README walkthrough run by
-// bash as printed, the design's examples, the cron trigger — after a startup probe of
+// Queues on a fresh persistence directory, two shards), driven over HTTP only — the README
+// walkthrough run by bash as printed, the design's examples, the cron trigger, sharding — after a startup probe of
 // `npm run start:local`. Writes test-results/e2e.json (counted by .ci/run) and ends with
 // "N passed, M failed".
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { freePort, startServer } from "./lib/client.mjs";
 import { cronCases } from "./lib/e2e-cron.mjs";
 import { designCases } from "./lib/e2e-design.mjs";
 import { clients, readmeCases } from "./lib/e2e-readme.mjs";
+import { shardCases } from "./lib/e2e-shards.mjs";
 import { startupCase } from "./lib/e2e-startup.mjs";
 
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 240_000);
@@ -70,7 +71,12 @@ try {
       throw new Error(`health: ${plain.status} ${JSON.stringify(plain.body)} / deep ${deep.status}`);
     }
   });
-  const cases = [...readmeCases(c, state, server.url), ...designCases(c, state), ...cronCases(c, state)];
+  const cases = [
+    ...readmeCases(c, state, server.url),
+    ...designCases(c, state),
+    ...cronCases(c, state),
+    ...shardCases(server.url),
+  ];
   for (const [name, fn] of cases) await run(name, fn);
   console.log(
     `audit latency (write → visible in GET /skills/audit-logs): README ${state.auditLatencyMs ?? "?"} ms (${state.auditPolls ?? "?"} polls of its loop), CNC grant ${state.cncAuditMs ?? "?"} ms; walkthrough ${state.walkthroughMs ?? "?"} ms`,

@@ -15,7 +15,9 @@ const OVERRIDABLE = [
   "RATE_MAKERSPACE_PER_MINUTE",
 ];
 const vars = Object.fromEntries(OVERRIDABLE.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
-const server = await startLocalServer({ port, persistDir: process.env.PERSIST_DIR ?? ".wrangler/state", vars });
+// SHARDS=N serves with only the first N shard bindings of wrangler.toml (npm run bench compares).
+const shards = process.env.SHARDS ? Number(process.env.SHARDS) : undefined;
+const server = await startLocalServer({ port, persistDir: process.env.PERSIST_DIR ?? ".wrangler/state", vars, shards });
 console.log(`MakrCave Skills API (built Worker on Miniflare) listening on ${server.url}`);
 let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"]) {

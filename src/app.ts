@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { loadConfig } from "./config";
 import type { AppEnv } from "./context";
+import { CONSISTENCY_HEADER } from "./db/sessions";
 import { AppError, validationError } from "./lib/errors";
 import { toFieldErrors } from "./lib/validate";
 import { authenticate } from "./middleware/auth";
@@ -10,6 +11,7 @@ import { enforceScope } from "./middleware/authorize";
 import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext, requestDeps } from "./middleware/request-context";
+import { consistencyToken, routeByRequest } from "./middleware/shard-routing";
 import { accessRoutes, requirementsRoutes } from "./routes/access";
 import { allowlistRoutes, jwksRoutes } from "./routes/allowlists";
 import { auditLogRoutes } from "./routes/audit-logs";
@@ -34,11 +36,13 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export function baseApp() {
   const app = new OpenAPIHono<AppEnv>({
     strict: false,
-    // Every route's validation ends here: failures leave as 422 through onError, and each
-    // validated part of the request is checked against the route's declared scope.
-    defaultHook: (result, c) => {
+    // Every route's validation ends here: failures leave as 422 through onError, each validated
+    // part of the request is checked against the route's declared scope, and what it names
+    // routes the request to its makerspace's shard.
+    defaultHook: async (result, c) => {
       if (!result.success) throw validationError(toFieldErrors(result.error));
       enforceScope(c, result.target, result.data);
+      await routeByRequest(c, result.target, result.data);
     },
   });
   app.use("*", requestContext);
@@ -49,13 +53,14 @@ export function baseApp() {
         const allowed = loadConfig(c.env).ALLOWED_ORIGINS;
         return allowed.includes(origin) ? origin : null;
       },
-      allowHeaders: ["authorization", "content-type", "if-none-match", "x-request-id"],
+      allowHeaders: ["authorization", "content-type", "if-none-match", "x-request-id", CONSISTENCY_HEADER],
       allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["etag", "retry-after", "x-request-id"],
+      exposeHeaders: ["etag", "retry-after", "x-request-id", CONSISTENCY_HEADER],
       maxAge: 600,
     }),
   );
   app.use("*", requestDeps);
+  app.use("/api/*", consistencyToken);
   app.use(
     "/api/*",
     bodyLimit({

@@ -28,10 +28,11 @@ export interface ConsumeSummary {
 /**
  * The audit queue's consumer. Access events are first archived to R2 (src/audit/archive.ts: one
  * object per makerspace and day, named by its events' ids, so a redelivered batch rewrites the same
- * objects). The valid events of a batch are then written in ONE D1 batch, together
- * with the deletion of their outbox rows (and of any dead letter of the same event: it did get
- * written); the insert ignores ids already written, so a redelivered or relayed event leaves one
- * row. Outcomes are per message:
+ * objects; R2 is not sharded). The valid events of a batch are then grouped by their makerspace's
+ * shard, and each group is written in ONE D1 batch on that shard, together with the deletion of
+ * their outbox rows (and of any dead letter of the same event: it did get written); the insert
+ * ignores ids already written, so a redelivered or relayed event leaves one row. Outcomes are per
+ * message:
  * - malformed body → logged and acked: no retry can make it valid, and it must not hold back
  *   the valid messages of its batch;
  * - written → acked;
@@ -73,9 +74,9 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
     });
   }
   const writable = events.filter((e) => !archive.failed.has(e.id));
-  const { written, failed } = await writeAuditEvents(deps, writable, (ids) => [
-    deps.db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
-    deps.db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
+  const { written, failed } = await writeAuditEvents(deps, writable, (db, ids) => [
+    db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
+    db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
   ]);
   let retried = 0;
   for (const { msg, event } of valid) {

@@ -20,6 +20,12 @@ export const DEVICE_CACHE_MAX_AGE_MS = 30_000;
 const MAX_ENTRIES = 1_000;
 const entries = new Map<string, { value: DeviceAuthRecord | null; storedAt: number }>();
 
+/**
+ * Entries are per makerspace and device id: the row is read on the makerspace's shard, and two
+ * makerspaces on different shards could each hold a row with one id.
+ */
+export const deviceCacheKey = (makerspaceId: string | null, id: string) => `${makerspaceId ?? ""}\u0000${id}`;
+
 /** `undefined` on a miss; `{ value: null }` when the device is known not to exist. */
 export function cachedDevice(
   id: string,

@@ -5,9 +5,11 @@ import { errorText } from "../lib/logger";
 import { isKvRateLimited, pacedWrite, writeNowUnlessRecent } from "./kv-pacing";
 
 /**
- * KV cache of each user's certifications: key `user_skills:{user_id}`, value the rows whose
- * stored status is `certified`, with their `expires_at`. Expiry is decided by the reader against
- * its own clock, so an entry that outlives a certification's `expires_at` never grants access.
+ * KV cache of each member's certifications: key `user_skills:{makerspace_id}:{user_id}` (user ids
+ * are per makerspace: two makerspaces — on one shard or two — may each have a `user-1`), value
+ * the member's rows in that makerspace whose stored status is `certified`, with their
+ * `expires_at`. Expiry is decided by the reader against its own clock, so an entry that outlives
+ * a certification's `expires_at` never grants access.
  */
 export interface CachedCertification {
   skill_id: string;
@@ -19,7 +21,15 @@ interface CacheEntry {
   certifications: CachedCertification[];
 }
 
-export const userSkillsKey = (userId: string) => `user_skills:${userId}`;
+/** A member: who, in which makerspace. */
+export interface Member {
+  makerspaceId: string;
+  userId: string;
+}
+
+/** `%` and `:` in the makerspace id are escaped, so the first `:` after it ends it unambiguously. */
+export const userSkillsKey = (makerspaceId: string, userId: string) =>
+  `user_skills:${makerspaceId.replace(/%/g, "%25").replace(/:/g, "%3A")}:${userId}`;
 
 const MAX_KV_KEY_BYTES = 512;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -29,27 +39,33 @@ const utf8 = new TextEncoder();
  * The KV key for a user, or null when KV cannot hold it (over 512 bytes of UTF-8, or a lone
  * surrogate): such a user is read from D1 every time instead of failing the request.
  */
-function cacheKey(userId: string): string | null {
-  const key = userSkillsKey(userId);
+function cacheKey(m: Member): string | null {
+  const key = userSkillsKey(m.makerspaceId, m.userId);
   return LONE_SURROGATE.test(key) || utf8.encode(key).length > MAX_KV_KEY_BYTES ? null : key;
 }
 
 type CacheDeps = Pick<Deps, "db" | "kv" | "config" | "logger">;
 
 /** The D1 read behind the cache: one indexed query on (user_id, status). */
-export function certificationsQuery(db: Deps["db"], userId: string) {
+export function certificationsQuery(db: Deps["db"], m: Member) {
   return db
     .select({ skill_id: userSkills.skillId, expires_at: userSkills.expiresAt })
     .from(userSkills)
-    .where(and(eq(userSkills.userId, userId), eq(userSkills.status, "certified")));
+    .where(
+      and(
+        eq(userSkills.userId, m.userId),
+        eq(userSkills.status, "certified"),
+        eq(userSkills.makerspaceId, m.makerspaceId),
+      ),
+    );
 }
 
-export async function loadCertifications(deps: Pick<Deps, "db">, userId: string): Promise<CachedCertification[]> {
-  return certificationsQuery(deps.db, userId).all();
+export async function loadCertifications(deps: Pick<Deps, "db">, m: Member): Promise<CachedCertification[]> {
+  return certificationsQuery(deps.db, m).all();
 }
 
-export async function readCachedCertifications(deps: CacheDeps, userId: string): Promise<CachedCertification[] | null> {
-  const key = cacheKey(userId);
+export async function readCachedCertifications(deps: CacheDeps, m: Member): Promise<CachedCertification[] | null> {
+  const key = cacheKey(m);
   if (key === null) return null;
   const entry = await deps.kv.get<CacheEntry>(key, "json");
   return entry?.v === 1 ? entry.certifications : null;
@@ -78,10 +94,10 @@ const FILL_TTL_SECONDS = 60;
  */
 export function fillCachedCertifications(
   deps: CacheDeps & Pick<Deps, "waitUntil">,
-  userId: string,
+  m: Member,
   certifications: CachedCertification[],
 ): void {
-  const key = cacheKey(userId);
+  const key = cacheKey(m);
   if (key === null) return;
   const ttl = Math.min(FILL_TTL_SECONDS, deps.config.USER_SKILLS_CACHE_TTL_SECONDS);
   const fill = writeNowUnlessRecent(key, () => putEntry(deps, key, certifications, ttl));
@@ -102,12 +118,12 @@ export function fillCachedCertifications(
  * by another isolate is retried a second later. Throws KV's last refusal when every try was
  * refused. (Other locations see the entry after KV's propagation delay; `verify` reads D1.)
  */
-export async function refreshCachedCertifications(deps: CacheDeps, userId: string, attempts = 2): Promise<void> {
-  const key = cacheKey(userId);
+export async function refreshCachedCertifications(deps: CacheDeps, m: Member, attempts = 2): Promise<void> {
+  const key = cacheKey(m);
   if (key === null) return;
   await pacedWrite(
     key,
-    async () => putEntry(deps, key, await loadCertifications(deps, userId), deps.config.USER_SKILLS_CACHE_TTL_SECONDS),
+    async () => putEntry(deps, key, await loadCertifications(deps, m), deps.config.USER_SKILLS_CACHE_TTL_SECONDS),
     attempts,
   );
 }
@@ -118,8 +134,8 @@ export async function refreshCachedCertifications(deps: CacheDeps, userId: strin
  * a key written within the last second is left alone, and a refused or failed delete is counted,
  * never thrown. Returns how many entries could not be dropped.
  */
-export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, userIds: Iterable<string>): Promise<number> {
-  const keys = [...new Set(userIds)].map(cacheKey).filter((k): k is string => k !== null);
+export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, members: Iterable<Member>): Promise<number> {
+  const keys = [...new Set([...members].map(cacheKey).filter((k): k is string => k !== null))];
   const deletes = keys.map((key) => writeNowUnlessRecent(key, () => deps.kv.delete(key)) ?? Promise.reject());
   const results = await Promise.allSettled(deletes);
   return results.filter((r) => r.status === "rejected").length;

@@ -4,4 +4,4 @@
  * `/health?deep=1` is not ok until it is applied. test/unit/migrations.test.ts fails when a
  * migration is added without updating this.
  */
-export const LATEST_MIGRATION = "0004_allowlist_versions_access_retention.sql";
+export const LATEST_MIGRATION = "0005_sharding.sql";

@@ -4,14 +4,14 @@ import { guardedOutboxStatement } from "../audit/producer";
 import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import { isKvRateLimited } from "../cache/kv-pacing";
-import { forgetCachedCertifications, refreshCachedCertifications } from "../cache/user-skills";
+import { forgetCachedCertifications, type Member, refreshCachedCertifications } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { insertWhere, type Statement } from "../db/client";
 import { type SkillRow, skillPrerequisites, skills, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { errorText } from "../lib/logger";
-import { addDays, iso } from "../lib/time";
+import { iso } from "../lib/time";
 import { allowlistBumps } from "./allowlist-versions";
 import { assertMayCertify } from "./instructor-rights";
 import { expiryFor, validityOf } from "./validity";
@@ -125,7 +125,7 @@ export async function planGrant(deps: Deps, skill: SkillRow, input: GrantInput, 
   const guard = sql`(${callerGuard}) and ${grantPreconditions(skill.id, input.userId, at)}`;
   const certified = input.status === "certified";
   const expiresAt = certified ? expiryFor(validityOf(skill, deps.config), deps.now, input.expiresAt) : null;
-  const userSkillId = existing?.id ?? newId("us");
+  const userSkillId = existing?.id ?? newId("us", deps);
   const event = newEvent(deps, {
     action: existing ? "skill_renewed" : "skill_granted",
     makerspaceId: skill.makerspaceId,
@@ -229,9 +229,9 @@ export async function checkedGrantPlan(
  *   the response path, and only if that fails too the entry may stay stale until its TTL;
  * - KV failed otherwise: the entry is dropped, so the next check rebuilds it from D1.
  */
-export async function syncCertificationCache(deps: Deps, userId: string): Promise<void> {
+export async function syncCertificationCache(deps: Deps, member: Member): Promise<void> {
   try {
-    await refreshCachedCertifications(deps, userId);
+    await refreshCachedCertifications(deps, member);
     return;
   } catch (err) {
     if (isKvRateLimited(err)) {
@@ -239,7 +239,7 @@ export async function syncCertificationCache(deps: Deps, userId: string): Promis
         error: errorText(err),
       });
       deps.waitUntil(
-        refreshCachedCertifications(deps, userId, 3).catch((again: unknown) => {
+        refreshCachedCertifications(deps, member, 3).catch((again: unknown) => {
           deps.logger.error("user-skills cache entry may stay stale until its TTL", { error: errorText(again) });
         }),
       );
@@ -247,7 +247,7 @@ export async function syncCertificationCache(deps: Deps, userId: string): Promis
     }
     deps.logger.warn("user-skills cache refresh failed; dropping the entry", { error: errorText(err) });
   }
-  if ((await forgetCachedCertifications(deps, [userId])) > 0) {
+  if ((await forgetCachedCertifications(deps, [member])) > 0) {
     deps.logger.error("user-skills cache entry could not be dropped");
   }
 }

@@ -94,7 +94,7 @@ export async function reviewRequest(
         .where(and(eq(skillRequests.id, id), eq(skillRequests.status, "pending"), plan.applied)),
     ]);
     if (changesOf(results[results.length - 1]) === 1) {
-      await syncCertificationCache(deps, row.userId);
+      await syncCertificationCache(deps, { makerspaceId: row.makerspaceId, userId: row.userId });
       publishCommitted(deps, [plan.event, event]);
       return (await requestById(deps, id)) as SkillRequest;
     }

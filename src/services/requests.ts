@@ -4,6 +4,7 @@ import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../a
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, insertWhere, isUniqueViolation, runBatch } from "../db/client";
+import { byKeys } from "../db/fan-out";
 import { type SkillRow, skillRequests, skills, userSkills } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -53,6 +54,9 @@ export async function getRequest(deps: Deps, actor: Principal, id: string): Prom
   await assertRowReadable(deps, actor, ref, "request_not_found", "Skill request not found");
   return row as SkillRequest;
 }
+
+/** The list order of `listRequests` (its ORDER BY), for merging shards' pages. */
+export const REQUEST_ORDER = byKeys<SkillRequest>([(r) => r.created_at, "desc"], [(r) => r.id, "desc"]);
 
 export async function listRequests(deps: Deps, actor: Principal, q: RequestListQuery): Promise<SkillRequest[]> {
   const scope = await listScope(deps, actor, q);
@@ -143,7 +147,7 @@ export async function createRequest(deps: Deps, actor: Principal, body: RequestC
     if (approved) return approved;
   }
 
-  const id = newId("req");
+  const id = newId("req", deps);
   const event = newEvent(deps, {
     action: "request_created",
     makerspaceId: skill.makerspaceId,
@@ -178,7 +182,7 @@ async function autoApprove(
   body: RequestCreate,
 ): Promise<SkillRequest | null> {
   if (fixedDatePassed(validityOf(skill, deps.config), deps.now)) return null;
-  const id = newId("req");
+  const id = newId("req", deps);
   const at = iso(deps.now);
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
     if ((await missingPrerequisites(deps, userId, skill.id)).length > 0) return null;
@@ -210,7 +214,7 @@ async function autoApprove(
       guardedOutboxStatement(deps.db, approved, plan.applied),
     ]);
     if (changesOf(results[0]) === 1) {
-      await syncCertificationCache(deps, userId);
+      await syncCertificationCache(deps, { makerspaceId: skill.makerspaceId, userId });
       publishCommitted(deps, [created, approved, plan.event]);
       return (await requestById(deps, id)) as SkillRequest;
     }

@@ -142,7 +142,7 @@ export async function renewByUse(
   const results = await runBatch(deps.db, statements);
   const renewed = events.filter((_, i) => changesOf(results[updateAt[i] ?? -1]) === 1);
   if (renewed.length === 0) return 0;
-  await syncCertificationCache(deps, use.userId);
+  await syncCertificationCache(deps, { makerspaceId: use.makerspaceId, userId: use.userId });
   await sendCommitted(deps, renewed);
   return renewed.length;
 }

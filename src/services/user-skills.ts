@@ -5,6 +5,7 @@ import { inMakerspace } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, runBatch } from "../db/client";
+import { byKeys, type Order } from "../db/fan-out";
 import { skills, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
@@ -57,6 +58,13 @@ export async function getUserSkill(deps: Deps, actor: Principal, id: string): Pr
     "User skill not found",
   );
   return row as UserSkill;
+}
+
+/** The list order of `listUserSkills` (its ORDER BY), for merging shards' pages. */
+export function userSkillOrder(q: Pick<UserSkillListQuery, "expiring_within_days">): Order<UserSkill> {
+  return q.expiring_within_days !== undefined
+    ? byKeys<UserSkill>([(u) => u.expires_at, "asc"], [(u) => u.id, "asc"])
+    : byKeys<UserSkill>([(u) => u.created_at, "desc"], [(u) => u.id, "desc"]);
 }
 
 export async function listUserSkills(deps: Deps, actor: Principal, q: UserSkillListQuery): Promise<UserSkill[]> {
@@ -121,7 +129,7 @@ export async function revokeUserSkill(
       .where(and(eq(userSkills.id, id), ne(userSkills.status, "revoked"))),
   ]);
   if (changesOf(results[results.length - 1]) !== 1) throw alreadyRevoked();
-  await syncCertificationCache(deps, row.userId);
+  await syncCertificationCache(deps, { makerspaceId: row.makerspaceId, userId: row.userId });
   publishCommitted(deps, [event]);
   return getUserSkillById(deps, id);
 }
@@ -152,7 +160,7 @@ export async function grantSkill(
     );
     const results = await runBatch(deps.db, plan.statements);
     if (changesOf(results[0]) === 1) {
-      await syncCertificationCache(deps, body.user_id);
+      await syncCertificationCache(deps, { makerspaceId: plan.event.makerspace_id, userId: body.user_id });
       publishCommitted(deps, [plan.event]);
       return { userSkill: await getUserSkillById(deps, plan.userSkillId), created: plan.created };
     }

@@ -40,7 +40,7 @@ describe("D1 round-trip budget", () => {
   beforeEach(async () => {
     clearRequirementsCache();
     clearKvPacing();
-    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
+    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey("ms-1", user));
   });
 
   const single = (consistency: string) =>
@@ -67,7 +67,7 @@ describe("D1 round-trip budget", () => {
 
   it("cached check with only the KV entry cold: 1 round trip", async () => {
     await callJson("GET", single("cached"), { token: deviceToken });
-    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
+    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey("ms-1", user));
     const { env: counted, counter } = countingEnv();
     await callJson("GET", single("cached"), { token: deviceToken, env: counted });
     expect(counter.roundTrips).toBe(1);

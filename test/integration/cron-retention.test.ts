@@ -5,12 +5,14 @@ import { auditEvent, auditRowCount, deliver, runCron } from "../helpers/audit";
 import { countingEnv } from "../helpers/counting-d1";
 import { envWith } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { shardDb } from "../helpers/shards";
 
 const DAY = 86_400_000;
 const daysAgo = (now: Date, days: number, ms = 0) => new Date(now.getTime() - days * DAY + ms).toISOString();
 
 async function countIn(makerspace: string): Promise<number> {
-  const row = await env.DB.prepare("select count(*) as n from skill_audit_logs where makerspace_id = ?")
+  const row = await (await shardDb(makerspace))
+    .prepare("select count(*) as n from skill_audit_logs where makerspace_id = ?")
     .bind(makerspace)
     .first<{ n: number }>();
   return row?.n ?? 0;
@@ -39,10 +41,11 @@ describe("audit retention (daily cron)", () => {
   it("follows the configured retention and purges a backlog larger than one batch", async () => {
     const now = new Date();
     const ms = "ms-retention-backlog";
-    const stmt = env.DB.prepare(
+    const db = await shardDb(ms);
+    const stmt = db.prepare(
       "insert into skill_audit_logs (id, action, makerspace_id, metadata, created_at) values (?, 'skill_granted', ?, '{}', ?)",
     );
-    await env.DB.batch(Array.from({ length: 2500 }, (_, i) => stmt.bind(`old-${i}`, ms, daysAgo(now, 40, i))));
+    await db.batch(Array.from({ length: 2500 }, (_, i) => stmt.bind(`old-${i}`, ms, daysAgo(now, 40, i))));
     const recent = auditEvent({ makerspace_id: ms, created_at: daysAgo(now, 29) });
     await deliver([recent]);
 
@@ -77,15 +80,16 @@ describe("audit retention (daily cron)", () => {
     const now = new Date();
     const base = daysAgo(now, 2000);
     // Two-thirds access events a year old, one-third change events past the five years.
-    await env.DB.prepare(
-      `with recursive n(i) as (select 0 union all select i + 1 from n where i < 299999)
+    await (await shardDb(ms))
+      .prepare(
+        `with recursive n(i) as (select 0 union all select i + 1 from n where i < 299999)
        insert into skill_audit_logs (id, action, user_id, makerspace_id, performed_by, metadata, created_at)
        select 'old-' || i, case when i % 3 = 0 then 'skill_granted' when i % 3 = 1 then 'access_granted' else 'access_denied' end,
          'member-' || (i % 5000), ?1, 'door-1', '{"equipment_id":"eq-1"}',
          case when i % 3 = 0 then strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '+' || i || ' seconds')
               else strftime('%Y-%m-%dT%H:%M:%fZ', ?3, '+' || i || ' seconds') end
        from n`,
-    )
+      )
       .bind(ms, base, daysAgo(now, 365))
       .run();
     const recent = auditEvent({ makerspace_id: ms, action: "access_granted", created_at: daysAgo(now, 1) });
