@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { userSkillsKey } from "../../src/cache/user-skills";
 import { buildDeps } from "../../src/deps";
 import worker from "../../src/index";
 import { renewByUse } from "../../src/services/use-renewal";
@@ -11,7 +12,7 @@ import { randomUid, registerBadge } from "../helpers/devices";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
-import { shardDb } from "../helpers/shards";
+import { shardDb, shardOf } from "../helpers/shards";
 import { admin, device } from "../helpers/tokens";
 
 /**
@@ -80,7 +81,7 @@ async function useRenewals(userId: string) {
 
 async function cachedExpiry(userId: string, skillId: string): Promise<string | null | undefined> {
   const entry = await env.USER_SKILLS_CACHE.get<{ certifications: { skill_id: string; expires_at: string | null }[] }>(
-    `user_skills:${userId}`,
+    userSkillsKey("ms-1", userId),
     "json",
   );
   return entry?.certifications.find((c) => c.skill_id === skillId)?.expires_at;
@@ -178,10 +179,12 @@ describe("renewal by use", () => {
     const now = new Date(T0 + 5 * HOUR);
     const due = [{ userSkillId: s.certId, skillId: s.renewing, days: 30, previousExpiresAt: iso(T0 + 30 * DAY) }];
     const use = { userId: s.userId, makerspaceId: "ms-1", equipmentId: s.equipmentId };
+    // On the makerspace's shard, as the verify's own deps are.
+    const shard = (await shardOf("ms-1")) ?? "SHARD_0";
     const renewed = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const ctx = createExecutionContext();
-        const n = await renewByUse(buildDeps(env, ctx, `renew-race-${i}`, { now }), use, due);
+        const n = await renewByUse(buildDeps(env, ctx, `renew-race-${i}`, { now, shard }), use, due);
         await waitOnExecutionContext(ctx);
         return n;
       }),
