@@ -81,7 +81,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/platform-limits.ts"],
+      setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/shards.ts", "./test/setup/platform-limits.ts"],
       // On 127.0.0.1, URLs via inject(): a JWKS endpoint for identity-provider tokens, and a
       // webhook receiver that records deliveries.
       globalSetup: ["./test/setup/jwks-server.ts", "./test/setup/webhook-receiver.ts"],

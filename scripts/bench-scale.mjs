@@ -147,6 +147,27 @@ async function seedMakerspace(db, m, now) {
   return { certBytes: certs.size_after - before.size_after, certRows: certs.changes, size: badges.size_after };
 }
 
+/** The directory rows the Worker routes by: the makerspace on SHARD_0, and its machines' ids. */
+async function fileInDirectory(directory, m, now) {
+  const at = now.toISOString();
+  await run(
+    directory,
+    "insert or ignore into makerspace_shards (makerspace_id, shard, created_at) values (?1, 'SHARD_0', ?2)",
+    msId(m),
+    at,
+  );
+  await run(
+    directory,
+    `with recursive n(i) as (select 0 union all select i + 1 from n where i < ?2 - 1)
+     insert or ignore into equipment_index (id, makerspace_id, created_at)
+     select 'eq_' || ${UUID_SQL("?1", "i")}, ?3, ?4 from n`,
+    m,
+    P.machines,
+    msId(m),
+    at,
+  );
+}
+
 /** A year of door events of one makerspace, as the consumer writes them (straight into D1). */
 async function seedDoorEvents(db, m, now) {
   const total = P.doorEventsPerDay * 365;
@@ -238,9 +259,11 @@ async function main() {
   const port = await freePort();
   log(`building and starting the Worker on Miniflare (127.0.0.1:${port}), state in ${persistDir}`);
   // The Worker's routine info lines (one per queue batch and cron run) would bury the progress.
+  // One shard: the figures are per database, and the seeding writes straight into it.
   const server = await startLocalServer({
     port,
     persistDir,
+    shards: 1,
     handleStructuredLogs: ({ level, message }) => {
       if (!message.includes('"level":"info"'))
         (level === "error" || level === "warn" ? console.error : console.log)(message);
@@ -248,7 +271,8 @@ async function main() {
   });
   const out = { meta: {}, params: P, target: TARGET, measured: {}, projected: {} };
   try {
-    const db = await server.mf.getD1Database("DB");
+    const db = await server.mf.getD1Database("SHARD_0");
+    const directory = await server.mf.getD1Database("DIRECTORY");
     const bucket = await server.mf.getR2Bucket("AUDIT_ARCHIVE");
     const now = new Date();
 
@@ -260,6 +284,7 @@ async function main() {
     let certRows = 0;
     for (let m = 0; m < P.makerspaces; m++) {
       const r = await seedMakerspace(db, m, now);
+      await fileInDirectory(directory, m, now);
       certBytes += r.certBytes;
       certRows += r.certRows;
     }

@@ -10,7 +10,8 @@
 // the targets, and writes bench-results/bench.json.
 //
 // Env: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_GRANT_CONNECTIONS (16), BENCH_MEMBERS (2000),
-//      BENCH_PORT (a free one);
+//      BENCH_PORT (a free one); SHARDS (every shard binding of wrangler.toml; SHARDS=1 serves
+//      SHARD_0 alone, to compare one shard with two);
 //      SEED_URL (e.g. http://127.0.0.1:8100), SEED_JWT_SECRET (bench-secret), SEED_PIDS (the root PIDs
 //      of its processes — app, database, cache — for its CPU per request).
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -234,6 +235,7 @@ async function main() {
     machine: `${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${cpus[0]?.model ?? "cpu"}`,
     load_average: { before: Number(loadBefore.toFixed(2)), after: Number(os.loadavg()[0].toFixed(2)) },
     node: process.version,
+    shards: process.env.SHARDS ? Number(process.env.SHARDS) : "every shard binding of wrangler.toml",
     load_generator: `wrk, 2 threads, on the same machine; 2 s warm-up + ${SECONDS} s per scenario`,
     server:
       "built Worker on Miniflare (npm run start:local), local D1/KV/Queues; floor: no-op Worker on the same Miniflare",
@@ -251,7 +253,7 @@ async function main() {
   };
 
   console.log(
-    `\n${meta.date} · ${meta.machine} · load average ${meta.load_average.before} → ${meta.load_average.after}`,
+    `\n${meta.date} · ${meta.machine} · load average ${meta.load_average.before} → ${meta.load_average.after} · shards: ${meta.shards}`,
   );
   console.log(`wrk 2 threads · ${SECONDS} s per scenario · ${MEMBERS} members · grants while loading: ${loadRate}/s`);
   console.log(

@@ -1,5 +1,5 @@
-// npm run dev: local secrets (.dev.vars) created when missing, local D1 migrations applied,
-// then `wrangler dev` on http://127.0.0.1:8787 with local D1, KV and Queues.
+// npm run dev: local secrets (.dev.vars) created when missing, local D1 migrations applied to the
+// directory and every shard, then `wrangler dev` on http://127.0.0.1:8787 with local D1, KV and Queues.
 import { spawn, spawnSync } from "node:child_process";
 import { ensureDevVars } from "./lib/dev-vars.mjs";
 
@@ -16,10 +16,7 @@ const port = process.env.PORT ?? "8787";
 // PERSIST_DIR keeps a run's D1/KV/Queues state apart (the e2e and soak scripts use a fresh one).
 const persist = process.env.PERSIST_DIR ? ["--persist-to", process.env.PERSIST_DIR] : [];
 await ensureDevVars();
-const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...persist], {
-  stdio: "inherit",
-  env,
-});
+const migrate = spawnSync("node", ["scripts/migrate.mjs", "--local", ...persist], { stdio: "inherit", env });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 const dev = spawn(
   "npx",

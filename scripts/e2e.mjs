@@ -1,7 +1,7 @@
 // npm run test:e2e — the black-box suite: a real `wrangler dev` on 127.0.0.1 (local D1, KV and
 // Queues on a fresh persistence directory), driven over HTTP only — the README walkthrough run by
 // bash as printed, the design's examples, the cron trigger, the README's import block, webhooks
-// delivered to a local receiver — after a startup probe of
+// delivered to a local receiver, sharding (two shards) — after a startup probe of
 // `npm run start:local`. Writes test-results/e2e.json (counted by .ci/run) and ends with
 // "N passed, M failed".
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -9,6 +9,7 @@ import { freePort, startServer } from "./lib/client.mjs";
 import { cronCases } from "./lib/e2e-cron.mjs";
 import { designCases } from "./lib/e2e-design.mjs";
 import { clients, readmeCases } from "./lib/e2e-readme.mjs";
+import { shardCases } from "./lib/e2e-shards.mjs";
 import { startupCase } from "./lib/e2e-startup.mjs";
 import { transferCases } from "./lib/e2e-transfers.mjs";
 import { closeWebhookReceiver, webhookCases } from "./lib/e2e-webhooks.mjs";
@@ -87,6 +88,7 @@ try {
     ...cronCases(c, state),
     ...transferCases(c, state, server.url),
     ...webhookCases(c, state),
+    ...shardCases(server.url),
   ];
   for (const [name, fn] of cases) await run(name, fn);
   console.log(

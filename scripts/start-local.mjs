@@ -17,11 +17,14 @@ const OVERRIDABLE = [
 ];
 const vars = Object.fromEntries(OVERRIDABLE.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
 const inspectorPort = process.env.INSPECTOR_PORT ? Number(process.env.INSPECTOR_PORT) : undefined;
+// SHARDS=N serves with only the first N shard bindings of wrangler.toml (npm run bench compares).
+const shards = process.env.SHARDS ? Number(process.env.SHARDS) : undefined;
 const server = await startLocalServer({
   port,
   persistDir: process.env.PERSIST_DIR ?? ".wrangler/state",
   vars,
   inspectorPort,
+  shards,
 });
 console.log(`MakrCave Skills API (built Worker on Miniflare) listening on ${server.url}`);
 let stopping = false;

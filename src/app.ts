@@ -9,6 +9,7 @@ import { cors } from "./middleware/cors";
 import { fixedPathMethods, notFoundOrMethodNotAllowed, onError } from "./middleware/errors";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext, requestDeps } from "./middleware/request-context";
+import { consistencyToken, routeByRequest } from "./middleware/shard-routing";
 import { accessRoutes, requirementsRoutes } from "./routes/access";
 import { allowlistRoutes, jwksRoutes } from "./routes/allowlists";
 import { auditLogRoutes } from "./routes/audit-logs";
@@ -33,16 +34,19 @@ import { webhookRoutes } from "./routes/webhooks";
 export function baseApp() {
   const app = new OpenAPIHono<AppEnv>({
     strict: false,
-    // Every route's validation ends here: failures leave as 422 through onError, and each
-    // validated part of the request is checked against the route's declared scope.
-    defaultHook: (result, c) => {
+    // Every route's validation ends here: failures leave as 422 through onError, each validated
+    // part of the request is checked against the route's declared scope, and what it names
+    // routes the request to its makerspace's shard.
+    defaultHook: async (result, c) => {
       if (!result.success) throw validationError(toFieldErrors(result.error));
       enforceScope(c, result.target, result.data);
+      await routeByRequest(c, result.target, result.data);
     },
   });
   app.use("*", requestContext);
   app.use("/api/*", cors);
   app.use("*", requestDeps);
+  app.use("/api/*", consistencyToken);
   app.use("/api/*", bodyLimits);
   app.use("/api/*", authenticate);
   app.use("/api/*", jsonBody);

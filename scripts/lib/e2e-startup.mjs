@@ -45,13 +45,9 @@ export async function startupCase(timeoutMs = 120_000) {
     assert.equal(skills.status, 200, `GET /api/v1/skills/ right after: ${await skills.text()}`);
     const { status, checks } = await deep.json();
     assert.deepEqual(
-      { status, d1: checks.d1, schema: checks.schema, kv: checks.kv },
-      {
-        status: "ok",
-        d1: "ok",
-        schema: "ok",
-        kv: "ok",
-      },
+      { status, d1: checks.d1, schema: checks.schema, kv: checks.kv, shards: checks.shards },
+      { status: "ok", d1: "ok", schema: "ok", kv: "ok", shards: { SHARD_0: "ok", SHARD_1: "ok" } },
+      "every database (the directory and each shard) migrated before the first answer",
     );
     assert.equal(checks.rate_limited.caller, 0, "no 429 on a fresh server");
   } finally {

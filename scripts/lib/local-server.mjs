@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { d1Databases } from "./d1-bindings.mjs";
 import { ensureDevVars, readDevVars } from "./dev-vars.mjs";
 
 /** `wrangler deploy --dry-run --outdir dist`: the exact bundle that would be deployed (top-level config). */
@@ -49,7 +50,8 @@ export async function applyMigrations(db, dir = "migrations") {
  * when given. Returns { url, mf, stop }. `handleStructuredLogs` receives the Worker's console
  * lines instead of the terminal (the bench keeps the routine ones quiet).
  *
- * Nothing answers on `port` before the migrations are applied: Miniflare first runs the Worker on
+ * Nothing answers on `port` before the migrations are applied (to every D1 database of
+ * wrangler.toml): Miniflare first runs the Worker on
  * a random loopback port that no client knows, the migrations are applied through it, and only
  * then is the runtime moved to `port`. (Listening first, as `mf.ready` does, let a client that
  * started on the first `/health` answer meet "no such table".)
@@ -61,11 +63,15 @@ export async function startLocalServer({
   build = true,
   handleStructuredLogs,
   inspectorPort,
+  shards = Number.POSITIVE_INFINITY,
 } = {}) {
   await ensureDevVars();
   const scriptPath = build ? buildWorker() : join("dist", "index.js");
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const { modulesRules: _rules, ...options } = workerOptions;
+  // `shards`: serve with only the first N shard bindings (the bench compares one shard with two).
+  const kept = (binding) => !/^SHARD_\d+$/.test(binding) || Number(binding.slice(6)) < shards;
+  options.d1Databases = Object.fromEntries(Object.entries(options.d1Databases ?? {}).filter(([b]) => kept(b)));
   const secrets = readDevVars();
   const optionsOn = (listenPort) =>
     convertV4MiniflareOptions({
@@ -92,7 +98,10 @@ export async function startLocalServer({
     });
   const mf = new Miniflare(optionsOn(0));
   await mf.ready;
-  await applyMigrations(await mf.getD1Database("DB"));
+  // The directory and every shard, each database once (DIRECTORY and SHARD_0 are one).
+  for (const { binding } of d1Databases().filter((d) => kept(d.binding))) {
+    await applyMigrations(await mf.getD1Database(binding));
+  }
   await mf.setOptions(optionsOn(port));
   const url = await mf.ready;
   return { url: url.toString().replace(/\/$/, ""), mf, stop: () => mf.dispose() };

@@ -10,7 +10,7 @@ import { EVENT_OF_ACTION } from "../webhooks/events";
 import { webhookJobsFor } from "../webhooks/fan-out";
 import { archiveAccessEvents } from "./archive";
 import { type AuditEvent, AuditEventSchema } from "./events";
-import { writeAuditEvents } from "./writer";
+import { byShard, writeAuditEvents } from "./writer";
 
 /** Longest wait before a failed message is offered again (Queues allows up to 12 hours). */
 const MAX_RETRY_DELAY_SECONDS = 300;
@@ -34,10 +34,11 @@ export interface ConsumeSummary {
 /**
  * The audit queue's consumer. Access events are first archived to R2 (src/audit/archive.ts: one
  * object per makerspace and day, named by its events' ids, so a redelivered batch rewrites the same
- * objects). The valid events of a batch are then written in ONE D1 batch, together
- * with the deletion of their outbox rows (and of any dead letter of the same event: it did get
- * written); the insert ignores ids already written, so a redelivered or relayed event leaves one
- * row. Outcomes are per message:
+ * objects; R2 is not sharded). The valid events of a batch are then grouped by their makerspace's
+ * shard, and each group is written in ONE D1 batch on that shard, together with the deletion of
+ * their outbox rows (and of any dead letter of the same event: it did get written); the insert
+ * ignores ids already written, so a redelivered or relayed event leaves one row. Outcomes are per
+ * message:
  * - malformed body → logged and acked: no retry can make it valid, and it must not hold back
  *   the valid messages of its batch;
  * - written → its webhook deliveries are queued (src/webhooks/fan-out.ts: one message per event
@@ -81,9 +82,9 @@ export async function consumeAuditBatch(deps: Deps, batch: MessageBatch<unknown>
     });
   }
   const writable = events.filter((e) => !archive.failed.has(e.id));
-  const { written, failed } = await writeAuditEvents(deps, writable, (ids) => [
-    deps.db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
-    deps.db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
+  const { written, failed } = await writeAuditEvents(deps, writable, (db, ids) => [
+    db.delete(auditOutbox).where(sql`${auditOutbox.id} in ${valuesOf(ids)}`),
+    db.delete(auditDeadLetters).where(sql`${auditDeadLetters.id} in ${valuesOf(ids)}`),
   ]);
   // Webhook deliveries of the written events. Should the fan-out fail, the events that could
   // reach a webhook are retried: their rows are written already (a redelivery writes nothing
@@ -131,7 +132,13 @@ async function fanOutWebhooks(
 ): Promise<{ jobs: number; failed: Set<string> }> {
   if (events.length === 0) return { jobs: 0, failed: new Set() };
   try {
-    const jobs = await webhookJobsFor(deps, events);
+    // Subscriptions live on each makerspace's shard.
+    const groups = await byShard(deps, events);
+    const jobs = (
+      await Promise.all(
+        [...groups].map(([shard, part]) => webhookJobsFor(deps.onShard(shard, { kind: "plain" }), part)),
+      )
+    ).flat();
     await sendAll(deps.env.WEBHOOK_QUEUE, jobs);
     return { jobs: jobs.length, failed: new Set() };
   } catch (err) {
@@ -151,7 +158,7 @@ async function forgetImportedUsers(deps: Deps, events: AuditEvent[]): Promise<vo
     e.metadata.import_id !== undefined &&
     e.user_id !== null &&
     (e.action === "skill_granted" || e.action === "skill_renewed")
-      ? [e.user_id]
+      ? [{ makerspaceId: e.makerspace_id, userId: e.user_id }]
       : [],
   );
   if (users.length === 0) return;

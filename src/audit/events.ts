@@ -58,9 +58,9 @@ export interface EventFields {
   metadata?: Record<string, unknown>;
 }
 
-export function newEvent(deps: Pick<Deps, "now">, f: EventFields): AuditEvent {
+export function newEvent(deps: Pick<Deps, "now" | "shard">, f: EventFields): AuditEvent {
   return {
-    id: newId("evt"),
+    id: newId("evt", deps),
     action: f.action,
     user_id: f.userId ?? null,
     skill_id: f.skillId ?? null,

@@ -1,11 +1,12 @@
 import { eq } from "drizzle-orm";
-import { type DeviceAuthRecord, deviceCache } from "../cache/devices";
+import { type DeviceAuthRecord, deviceCache, deviceCacheKey } from "../cache/devices";
 import type { Deps } from "../context";
 import { devices } from "../db/schema";
 import { AppError } from "../lib/errors";
 import type { Principal } from "./principal";
 
-async function loadDevice(deps: Deps, id: string): Promise<DeviceAuthRecord | null> {
+async function loadDevice(deps: Deps, p: Principal): Promise<DeviceAuthRecord | null> {
+  const id = p.sub;
   const ticket = deviceCache.ticket(deps.now.getTime());
   const row = await deps.db
     .select({
@@ -20,7 +21,7 @@ async function loadDevice(deps: Deps, id: string): Promise<DeviceAuthRecord | nu
     .where(eq(devices.id, id))
     .get();
   const record = row ? { ...row, equipmentIds: JSON.parse(row.equipmentIds) as string[] } : null;
-  deviceCache.fill(id, record, ticket);
+  deviceCache.fill(deviceCacheKey(p.makerspaceId, id), record, ticket);
   return record;
 }
 
@@ -47,10 +48,10 @@ export async function checkDeviceToken(deps: Deps, p: Principal): Promise<Princi
   if (p.role !== "device") return p;
   const allowUnregistered = deps.config.ALLOW_UNREGISTERED_DEVICES;
   const refuses = (r: DeviceAuthRecord | null) => (r ? r.status === "active" && !accepts(r, p) : !allowUnregistered);
-  const hit = deviceCache.entry(p.sub, deps.now.getTime());
-  let record = hit ? hit.value : await loadDevice(deps, p.sub);
+  const hit = deviceCache.entry(deviceCacheKey(p.makerspaceId, p.sub), deps.now.getTime());
+  let record = hit ? hit.value : await loadDevice(deps, p);
   const stale = hit !== undefined && deps.now.getTime() - hit.storedAt > REREAD_AFTER_MS;
-  if (stale && refuses(record)) record = await loadDevice(deps, p.sub);
+  if (stale && refuses(record)) record = await loadDevice(deps, p);
   if (!record) {
     if (allowUnregistered) return p;
     throw new AppError("unauthorized", "Device is not registered");

@@ -44,19 +44,19 @@ export function certificationMemo(kv: KVNamespace): TtlCache<string, CachedCerti
 }
 
 /** A change to the member committed here and its KV entry is not written yet: read D1. */
-export function isUnsettled(kv: KVNamespace, userId: string): boolean {
-  return stateOf(kv).unsettled.has(userId);
+export function isUnsettled(kv: KVNamespace, key: string): boolean {
+  return stateOf(kv).unsettled.has(key);
 }
 
 /** Marks the member unsettled until `write` settles (whatever its outcome), then drops the memo. */
-export function unsettledUntil(kv: KVNamespace, userId: string, write: Promise<void>): Promise<void> {
+export function unsettledUntil(kv: KVNamespace, key: string, write: Promise<void>): Promise<void> {
   const { memo, unsettled } = stateOf(kv);
-  unsettled.set(userId, (unsettled.get(userId) ?? 0) + 1);
-  memo.delete(userId);
+  unsettled.set(key, (unsettled.get(key) ?? 0) + 1);
+  memo.delete(key);
   return write.finally(() => {
-    const left = (unsettled.get(userId) ?? 1) - 1;
-    if (left > 0) unsettled.set(userId, left);
-    else unsettled.delete(userId);
-    memo.delete(userId);
+    const left = (unsettled.get(key) ?? 1) - 1;
+    if (left > 0) unsettled.set(key, left);
+    else unsettled.delete(key);
+    memo.delete(key);
   });
 }

@@ -24,6 +24,12 @@ export const deviceCache = new TtlCache<string, DeviceAuthRecord | null>({
   maxAgeMs: DEVICE_CACHE_MAX_AGE_MS,
 });
 
+/**
+ * Entries are per makerspace and device id: the row is read on the makerspace's shard, and two
+ * makerspaces on different shards could each hold a row with one id.
+ */
+export const deviceCacheKey = (makerspaceId: string | null, id: string) => `${makerspaceId ?? ""}\u0000${id}`;
+
 export function forgetDevice(id: string): void {
   deviceCache.delete(id);
 }

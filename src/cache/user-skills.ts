@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Deps } from "../context";
 import { userSkills } from "../db/schema";
 import { errorText } from "../lib/logger";
@@ -6,9 +6,11 @@ import { certificationMemo, isUnsettled, KV_READ_CACHE_TTL_SECONDS, unsettledUnt
 import { isKvRateLimited, pacedWrite, writeNowUnlessRecent } from "./kv-pacing";
 
 /**
- * KV cache of each user's certifications: key `user_skills:{user_id}`, value the rows whose
- * stored status is `certified`, with their `expires_at`. Expiry is decided by the reader against
- * its own clock, so an entry that outlives a certification's `expires_at` never grants access.
+ * KV cache of each member's certifications: key `user_skills:{makerspace_id}:{user_id}` (user ids
+ * are per makerspace: two makerspaces — on one shard or two — may each have a `user-1`), value
+ * the member's rows in that makerspace whose stored status is `certified`, with their
+ * `expires_at`. Expiry is decided by the reader against its own clock, so an entry that outlives
+ * a certification's `expires_at` never grants access.
  */
 export interface CachedCertification {
   skill_id: string;
@@ -20,7 +22,15 @@ interface CacheEntry {
   certifications: CachedCertification[];
 }
 
-export const userSkillsKey = (userId: string) => `user_skills:${userId}`;
+/** A member: who, in which makerspace. */
+export interface Member {
+  makerspaceId: string;
+  userId: string;
+}
+
+/** `%` and `:` in the makerspace id are escaped, so the first `:` after it ends it unambiguously. */
+export const userSkillsKey = (makerspaceId: string, userId: string) =>
+  `user_skills:${makerspaceId.replace(/%/g, "%25").replace(/:/g, "%3A")}:${userId}`;
 
 const MAX_KV_KEY_BYTES = 512;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -30,23 +40,34 @@ const utf8 = new TextEncoder();
  * The KV key for a user, or null when KV cannot hold it (over 512 bytes of UTF-8, or a lone
  * surrogate): such a user is read from D1 every time instead of failing the request.
  */
-function cacheKey(userId: string): string | null {
-  const key = userSkillsKey(userId);
+function cacheKey(m: Member): string | null {
+  const key = userSkillsKey(m.makerspaceId, m.userId);
   return LONE_SURROGATE.test(key) || utf8.encode(key).length > MAX_KV_KEY_BYTES ? null : key;
 }
 
 type CacheDeps = Pick<Deps, "db" | "kv" | "config" | "logger" | "now">;
 
-/** The D1 read behind the cache: one indexed query on (user_id, status). */
-export function certificationsQuery(db: Deps["db"], userId: string) {
+/**
+ * The D1 read behind the cache: one indexed query on (user_id, status). The makerspace may be an
+ * SQL expression, for a batch that learns it inside (a super_admin's grant: the skill's).
+ */
+export function certificationsQuery(db: Deps["db"], m: { makerspaceId: string | SQL; userId: string }) {
   return db
     .select({ skill_id: userSkills.skillId, expires_at: userSkills.expiresAt })
     .from(userSkills)
-    .where(and(eq(userSkills.userId, userId), eq(userSkills.status, "certified")));
+    .where(
+      and(
+        eq(userSkills.userId, m.userId),
+        eq(userSkills.status, "certified"),
+        typeof m.makerspaceId === "string"
+          ? eq(userSkills.makerspaceId, m.makerspaceId)
+          : sql`${userSkills.makerspaceId} = ${m.makerspaceId}`,
+      ),
+    );
 }
 
-export async function loadCertifications(deps: Pick<Deps, "db">, userId: string): Promise<CachedCertification[]> {
-  return certificationsQuery(deps.db, userId).all();
+export async function loadCertifications(deps: Pick<Deps, "db">, m: Member): Promise<CachedCertification[]> {
+  return certificationsQuery(deps.db, m).all();
 }
 
 /**
@@ -54,17 +75,17 @@ export async function loadCertifications(deps: Pick<Deps, "db">, userId: string)
  * D1: from this isolate's memo when it holds a copy at most a few seconds old, else from KV (and
  * remembered). A member with a change committed here whose KV write is still waiting reads D1.
  */
-export async function readCachedCertifications(deps: CacheDeps, userId: string): Promise<CachedCertification[] | null> {
-  const key = cacheKey(userId);
-  if (key === null || isUnsettled(deps.kv, userId)) return null;
+export async function readCachedCertifications(deps: CacheDeps, m: Member): Promise<CachedCertification[] | null> {
+  const key = cacheKey(m);
+  if (key === null || isUnsettled(deps.kv, key)) return null;
   const memo = certificationMemo(deps.kv);
   const nowMs = deps.now.getTime();
-  const copy = memo.get(userId, nowMs);
+  const copy = memo.get(key, nowMs);
   if (copy) return copy;
   const ticket = memo.ticket(nowMs);
   const entry = await deps.kv.get<CacheEntry>(key, { type: "json", cacheTtl: KV_READ_CACHE_TTL_SECONDS });
   if (entry?.v !== 1) return null;
-  memo.fill(userId, entry.certifications, ticket);
+  memo.fill(key, entry.certifications, ticket);
   return entry.certifications;
 }
 
@@ -91,10 +112,10 @@ const FILL_TTL_SECONDS = 60;
  */
 export function fillCachedCertifications(
   deps: CacheDeps & Pick<Deps, "waitUntil">,
-  userId: string,
+  m: Member,
   certifications: CachedCertification[],
 ): void {
-  const key = cacheKey(userId);
+  const key = cacheKey(m);
   if (key === null) return;
   const ttl = Math.min(FILL_TTL_SECONDS, deps.config.USER_SKILLS_CACHE_TTL_SECONDS);
   const fill = writeNowUnlessRecent(key, () => putEntry(deps, key, certifications, ttl));
@@ -115,12 +136,12 @@ export function fillCachedCertifications(
  * by another isolate is retried a second later. Throws KV's last refusal when every try was
  * refused. (Other locations see the entry after KV's propagation delay; `verify` reads D1.)
  */
-export async function refreshCachedCertifications(deps: CacheDeps, userId: string, attempts = 2): Promise<void> {
-  const key = cacheKey(userId);
+export async function refreshCachedCertifications(deps: CacheDeps, m: Member, attempts = 2): Promise<void> {
+  const key = cacheKey(m);
   if (key === null) return;
   await pacedWrite(
     key,
-    async () => putEntry(deps, key, await loadCertifications(deps, userId), deps.config.USER_SKILLS_CACHE_TTL_SECONDS),
+    async () => putEntry(deps, key, await loadCertifications(deps, m), deps.config.USER_SKILLS_CACHE_TTL_SECONDS),
     attempts,
   );
 }
@@ -131,11 +152,10 @@ export async function refreshCachedCertifications(deps: CacheDeps, userId: strin
  * a key written within the last second is left alone, and a refused or failed delete is counted,
  * never thrown. Returns how many entries could not be dropped.
  */
-export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, userIds: Iterable<string>): Promise<number> {
-  const users = [...new Set(userIds)];
+export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, members: Iterable<Member>): Promise<number> {
+  const keys = [...new Set([...members].map(cacheKey).filter((k): k is string => k !== null))];
   const memo = certificationMemo(deps.kv);
-  for (const user of users) memo.delete(user);
-  const keys = users.map(cacheKey).filter((k): k is string => k !== null);
+  for (const key of keys) memo.delete(key);
   const deletes = keys.map((key) => writeNowUnlessRecent(key, () => deps.kv.delete(key)) ?? Promise.reject());
   const results = await Promise.allSettled(deletes);
   return results.filter((r) => r.status === "rejected").length;
@@ -159,41 +179,41 @@ export async function forgetCachedCertifications(deps: Pick<Deps, "kv">, userIds
  */
 export async function syncCertificationCache(
   deps: CacheDeps & Pick<Deps, "waitUntil">,
-  userId: string,
+  m: Member,
   current: CachedCertification[],
   { removesAccess }: { removesAccess: boolean },
 ): Promise<void> {
-  const key = cacheKey(userId);
-  certificationMemo(deps.kv).delete(userId);
+  const key = cacheKey(m);
   if (key === null) return;
+  certificationMemo(deps.kv).delete(key);
   const ttl = deps.config.USER_SKILLS_CACHE_TTL_SECONDS;
   const now = writeNowUnlessRecent(key, () => putEntry(deps, key, current, ttl));
   try {
     if (now) await now;
-    else if (!removesAccess) deferRefresh(deps, userId, 3);
-    else await unsettledUntil(deps.kv, userId, refreshCachedCertifications(deps, userId));
+    else if (!removesAccess) deferRefresh(deps, m, key, 3);
+    else await unsettledUntil(deps.kv, key, refreshCachedCertifications(deps, m));
     return;
   } catch (err) {
     if (isKvRateLimited(err)) {
       deps.logger.warn("user-skills cache write refused by KV; retrying off the response path", {
         error: errorText(err),
       });
-      deferRefresh(deps, userId, 3);
+      deferRefresh(deps, m, key, 3);
       return;
     }
     deps.logger.warn("user-skills cache refresh failed; dropping the entry", { error: errorText(err) });
   } finally {
-    certificationMemo(deps.kv).delete(userId);
+    certificationMemo(deps.kv).delete(key);
   }
-  if ((await forgetCachedCertifications(deps, [userId])) > 0) {
+  if ((await forgetCachedCertifications(deps, [m])) > 0) {
     deps.logger.error("user-skills cache entry could not be dropped");
   }
 }
 
 /** The paced rewrite, off the response path; this isolate reads D1 for the member meanwhile. */
-function deferRefresh(deps: CacheDeps & Pick<Deps, "waitUntil">, userId: string, attempts: number): void {
+function deferRefresh(deps: CacheDeps & Pick<Deps, "waitUntil">, m: Member, key: string, attempts: number): void {
   deps.waitUntil(
-    unsettledUntil(deps.kv, userId, refreshCachedCertifications(deps, userId, attempts)).catch((err: unknown) => {
+    unsettledUntil(deps.kv, key, refreshCachedCertifications(deps, m, attempts)).catch((err: unknown) => {
       deps.logger.error("user-skills cache entry may stay stale until its TTL", { error: errorText(err) });
     }),
   );

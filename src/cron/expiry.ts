@@ -5,6 +5,7 @@ import { parsePayload } from "../audit/relay";
 import type { Deps } from "../context";
 import { changesOf, runBatch, type Statement, valuesOf } from "../db/client";
 import { auditOutbox, equipment, skillAuditLogs, skillEquipment, userSkills } from "../db/schema";
+import { idTag } from "../db/shards";
 import { iso } from "../lib/time";
 import { listeningMakerspaces } from "../webhooks/fan-out";
 
@@ -100,7 +101,7 @@ export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {})
 /** `insert … select`: one `skill_expired` row per certification of the chunk. */
 function expiredEventRows(deps: Deps, chunk: SQL, at: string) {
   return deps.db.insert(skillAuditLogs).select(
-    sql`select 'evt_' || ${SQL_UUID}, 'skill_expired', ${userSkills.userId}, ${userSkills.skillId},
+    sql`select ${`evt_${idTag(deps.shard)}_`} || ${SQL_UUID}, 'skill_expired', ${userSkills.userId}, ${userSkills.skillId},
       ${userSkills.makerspaceId}, ${SYSTEM_ACTOR}, 'Certification expired',
       json_object('user_skill_id', ${userSkills.id}, 'expires_at', ${userSkills.expiresAt}), ${at}
       from ${userSkills} where ${userSkills.id} in ${chunk}`,

@@ -1,8 +1,8 @@
 import { asc, isNull, sql } from "drizzle-orm";
 import type { Deps } from "../context";
 import { runSqlBatch, valuesOf } from "../db/client";
-import { retryingD1 } from "../db/retry";
 import { certificationReminders, userSkills } from "../db/schema";
+import { idTag } from "../db/shards";
 import { sendAll } from "../lib/queue";
 import { addDays, iso } from "../lib/time";
 import { selectUserSkills } from "../services/user-skills";
@@ -50,9 +50,9 @@ export async function sendExpiryReminders(deps: Deps, opts: ReminderOptions = {}
 
   let pages = 0;
   for (; pages < maxPages; pages += 1) {
-    const [inserted] = await runSqlBatch(retryingD1(deps.env.DB), [
+    const [inserted] = await runSqlBatch(deps.d1, [
       sql`insert into certification_reminders (user_skill_id, threshold_days, expires_at, makerspace_id, event_id, created_at, dispatched_at)
-        select u.id, ${threshold}, u.expires_at, u.makerspace_id, 'evt_' || lower(hex(randomblob(16))), ${now}, null
+        select u.id, ${threshold}, u.expires_at, u.makerspace_id, ${`evt_${idTag(deps.shard)}_`} || lower(hex(randomblob(16))), ${now}, null
         from user_skills u
         where u.status = 'certified' and u.expires_at > ${now} and u.expires_at <= ${t30}
           and exists (select 1 from webhooks w, json_each(w.events) e where w.makerspace_id = u.makerspace_id
@@ -96,7 +96,7 @@ export async function sendExpiryReminders(deps: Deps, opts: ReminderOptions = {}
     });
     const jobs = jobsFor(events, await subscribersOf(deps, [...new Set(events.map((e) => e.makerspace_id))]), now);
     await sendAll(deps.env.WEBHOOK_QUEUE, jobs);
-    await runSqlBatch(retryingD1(deps.env.DB), [
+    await runSqlBatch(deps.d1, [
       sql`update certification_reminders set dispatched_at = ${now}
         where dispatched_at is null and (user_skill_id, threshold_days, expires_at) in
           (select json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')

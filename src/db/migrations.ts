@@ -4,4 +4,4 @@
  * `/health?deep=1` is not ok until it is applied. test/unit/migrations.test.ts fails when a
  * migration is added without updating this.
  */
-export const LATEST_MIGRATION = "0005_webhooks_reminders_exports.sql";
+export const LATEST_MIGRATION = "0006_sharding.sql";

@@ -1,4 +1,5 @@
 import { AppError } from "../lib/errors";
+import type { D1Queryable } from "./client";
 
 /**
  * D1's transient failures, as its error list names them: the database was unreachable, restarting
@@ -69,15 +70,16 @@ export async function retryRead<T>(run: () => Promise<T>, policy: RetryPolicy = 
   }
 }
 
-const wrapped = new WeakMap<D1Database, D1Database>();
+const wrapped = new WeakMap<D1Queryable, D1Queryable>();
 
 /**
- * The D1 binding as the service uses it: every read-only statement (and every batch made only of
- * reads) is run through {@link retryRead}; writes go through untouched, exactly once. Built once
- * per binding per isolate, so the Drizzle instance over it is built once too.
+ * The D1 binding (or session) as the service uses it: every read-only statement (and every batch
+ * made only of reads) is run through {@link retryRead}; writes go through untouched, exactly once.
+ * Built once per binding per isolate, so the Drizzle instance over it is built once too (a
+ * session, made per request, gets its own: a Proxy, no I/O).
  */
-export function retryingD1(d1: D1Database): D1Database {
-  let db = wrapped.get(d1);
+export function retryingD1<T extends D1Queryable>(d1: T): T {
+  let db = wrapped.get(d1) as T | undefined;
   if (db) return db;
   const real = new WeakMap<object, D1PreparedStatement>();
   const readOnly = new WeakMap<object, boolean>();

@@ -343,6 +343,33 @@ export const certificationReminders = sqliteTable(
   ],
 );
 
+/**
+ * The shard directory (read through the DIRECTORY binding; every database has the table, empty
+ * where unused): which shard binding (`SHARD_0`, `SHARD_1`, …) holds each makerspace's rows. A
+ * row is written once, by the first write naming the makerspace, and never changes: a makerspace
+ * never moves, so readers may cache it for ever.
+ */
+export const makerspaceShards = sqliteTable(
+  "makerspace_shards",
+  {
+    makerspaceId: text("makerspace_id").primaryKey(),
+    shard: text("shard").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("idx_makerspace_shards_shard").on(t.shard)],
+);
+
+/**
+ * The directory's index of equipment ids (they are caller-chosen and unique across the whole
+ * service, whichever makerspace and shard hold them): the arbiter of `equipment_conflict`, and how
+ * a call naming only an equipment id finds its shard.
+ */
+export const equipmentIndex = sqliteTable("equipment_index", {
+  id: text("id").primaryKey(),
+  makerspaceId: text("makerspace_id").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
 export type SkillRow = typeof skills.$inferSelect;
 export type EquipmentRow = typeof equipment.$inferSelect;
 export type UserSkillRow = typeof userSkills.$inferSelect;

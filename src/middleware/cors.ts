@@ -1,10 +1,11 @@
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import type { AppEnv } from "../context";
+import { CONSISTENCY_HEADER } from "../db/sessions";
 
 const ALLOW_METHODS = "GET,POST,PUT,DELETE,OPTIONS";
-const ALLOW_HEADERS = "authorization,content-type,if-none-match,x-request-id";
-const EXPOSE_HEADERS = "etag,retry-after,x-request-id";
+const ALLOW_HEADERS = `authorization,content-type,if-none-match,x-request-id,${CONSISTENCY_HEADER}`;
+const EXPOSE_HEADERS = `etag,retry-after,x-request-id,${CONSISTENCY_HEADER}`;
 const MAX_AGE_SECONDS = "600";
 
 /**

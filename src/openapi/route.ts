@@ -1,6 +1,7 @@
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import { type Access, describeAccess } from "../auth/access";
 import type { DeviceKind } from "../auth/principal";
+import { CONSISTENCY_HEADER, CONSISTENCY_TOKEN_PATTERN } from "../db/sessions";
 import type { ErrorType } from "../lib/errors";
 import { authorize } from "../middleware/authorize";
 import { callerBudget, type RouteBudget, routeBudget } from "../middleware/budgets";
@@ -30,6 +31,27 @@ const REQUEST_ID_HEADER = {
 
 const NO_QUERY = z.strictObject({});
 
+const TOKEN_FORMAT = "`<shard>:<bookmark>`, e.g. `SHARD_1:00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683`";
+
+/** Every successful write answers the token of what it wrote (read-your-writes). */
+const CONSISTENCY_RESPONSE_HEADER = {
+  [CONSISTENCY_HEADER]: {
+    description: `Where this write can be read back: send it as \`${CONSISTENCY_HEADER}\` on a later read, which is then answered from a database replica at least this fresh. ${TOKEN_FORMAT}.`,
+    schema: { type: "string", pattern: CONSISTENCY_TOKEN_PATTERN },
+  },
+} as const;
+
+/** Every authenticated read takes one back. */
+const ConsistencyRequestHeaders = z.object({
+  [CONSISTENCY_HEADER]: z
+    .string()
+    .regex(new RegExp(CONSISTENCY_TOKEN_PATTERN), "is not a consistency token")
+    .optional()
+    .openapi({
+      description: `The \`${CONSISTENCY_HEADER}\` of an earlier write: this read sees that write (and everything before it on that shard). Optional; a token of another shard is ignored. ${TOKEN_FORMAT}.`,
+    }),
+});
+
 /** The error types a route answers because of its shape: token, validation (every route has a query), body. */
 function implicitErrors(config: ApiRouteConfig): ErrorType[] {
   const types: ErrorType[] = ["internal_error", "config_error"];
@@ -55,13 +77,26 @@ export function apiRoute<const R extends ApiRouteConfig>(config: R) {
     ...route.responses,
     ...errorResponses([...implicitErrors(config), ...errors]),
   };
+  const authenticated = !("public" in access);
+  const write = route.method !== "get" && route.method !== "head";
   for (const [status, response] of Object.entries(responses)) {
     const r = response as { headers?: Record<string, unknown> };
-    responses[status] = { ...r, headers: { ...REQUEST_ID_HEADER, ...r.headers } };
+    const success = status.startsWith("2");
+    const token = authenticated && write && success ? CONSISTENCY_RESPONSE_HEADER : {};
+    responses[status] = { ...r, headers: { ...REQUEST_ID_HEADER, ...token, ...r.headers } };
   }
   const accessLine = describeAccess(access);
   // A route without query parameters still refuses unknown ones: a typo is never ignored.
-  const request = { ...route.request, query: route.request?.query ?? NO_QUERY };
+  const own = route.request?.headers;
+  const request = {
+    ...route.request,
+    query: route.request?.query ?? NO_QUERY,
+    ...(authenticated && !write
+      ? {
+          headers: own instanceof z.ZodObject ? own.extend(ConsistencyRequestHeaders.shape) : ConsistencyRequestHeaders,
+        }
+      : {}),
+  };
   return createRoute({
     ...route,
     request,

@@ -1,19 +1,27 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
 import { scopeMakerspace } from "../auth/guards";
-import type { AppEnv } from "../context";
+import type { AppEnv, Deps } from "../context";
+import { keysetAcrossShards } from "../db/fan-out";
 import { validationError } from "../lib/errors";
 import { apiRoute } from "../openapi/route";
-import { AuditExportQuerySchema, AuditLogPageSchema, AuditLogQuerySchema, AuditLogSchema } from "../schemas/audit-logs";
 import {
+  AuditExportQuerySchema,
+  type AuditLog,
+  AuditLogPageSchema,
+  AuditLogQuerySchema,
+  AuditLogSchema,
+} from "../schemas/audit-logs";
+import {
+  type DeadLetter,
   DeadLetterPageSchema,
   DeadLetterParamSchema,
   DeadLetterQuerySchema,
   DeadLetterRetriedSchema,
 } from "../schemas/dead-letters";
 import { exportAuditNdjson } from "../services/audit-export";
-import { listAuditLogs } from "../services/audit-logs";
-import { listDeadLetters, retryDeadLetter } from "../services/dead-letters";
+import { AUDIT_LOG_ORDER, encodeCursor, listAuditLogs } from "../services/audit-logs";
+import { DEAD_LETTER_ORDER, listDeadLetters, retryDeadLetter } from "../services/dead-letters";
 import { jsonContent, streamedBody } from "./content";
 
 const list = apiRoute({
@@ -79,16 +87,32 @@ export const auditLogRoutes = new OpenAPIHono<AppEnv>()
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
-    return c.json(await listAuditLogs(c.get("deps"), makerspaceId, query), 200);
+    const page = (deps: Deps) => listAuditLogs(deps, makerspaceId, query);
+    const everywhere = makerspaceId === undefined;
+    const cursorOf = (a: AuditLog) => encodeCursor({ createdAt: a.created_at, id: a.id });
+    return c.json(
+      await keysetAcrossShards(c.get("deps"), everywhere, query.limit, page, AUDIT_LOG_ORDER, cursorOf),
+      200,
+    );
+  })
+  .openapi(deadLetters, async (c) => {
+    const query = c.req.valid("query");
+    const page = (deps: Deps) => listDeadLetters(deps, query);
+    const everywhere = query.makerspace_id === undefined;
+    const cursorOf = (d: DeadLetter) => encodeCursor({ createdAt: d.failed_at, id: d.id });
+    return c.json(
+      await keysetAcrossShards(c.get("deps"), everywhere, query.limit, page, DEAD_LETTER_ORDER, cursorOf),
+      200,
+    );
   })
   .openapi(exportRoute, async (c) => {
     const { makerspace_id, ...query } = c.req.valid("query");
     const makerspaceId = scopeMakerspace(c.get("principal"), makerspace_id);
     if (!makerspaceId) throw validationError([{ path: "makerspace_id", message: "is required" }]);
+    // One makerspace: the request is routed to its shard, so the D1 part reads there.
     return streamedBody(await exportAuditNdjson(c.get("deps"), makerspaceId, query), {
       "content-type": `${NDJSON}; charset=utf-8`,
       "content-disposition": 'attachment; filename="audit-log.ndjson"',
     });
   })
-  .openapi(deadLetters, async (c) => c.json(await listDeadLetters(c.get("deps"), c.req.valid("query")), 200))
   .openapi(retry, async (c) => c.json(await retryDeadLetter(c.get("deps"), c.req.valid("param").id), 200));

@@ -1,6 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
-import type { AppEnv } from "../context";
+import { scopeMakerspace } from "../auth/guards";
+import type { AppEnv, Deps } from "../context";
+import { pageAcrossShards } from "../db/fan-out";
 import { apiRoute } from "../openapi/route";
 import {
   BadgeCreateSchema,
@@ -9,8 +11,8 @@ import {
   BadgeResolveSchema,
   BadgeSchema,
 } from "../schemas/badges";
-import { IdParamSchema } from "../schemas/common";
-import { listBadges, registerBadge, removeBadge, resolveBadge } from "../services/badges";
+import { IdParamSchema, type Paging } from "../schemas/common";
+import { BADGE_ORDER, listBadges, registerBadge, removeBadge, resolveBadge } from "../services/badges";
 import { jsonBody, jsonContent } from "./content";
 
 const tags = ["Badges"];
@@ -65,7 +67,13 @@ export const badgeRoutes = new OpenAPIHono<AppEnv>()
   .openapi(register, async (c) =>
     c.json(await registerBadge(c.get("deps"), c.get("principal"), c.req.valid("json")), 201),
   )
-  .openapi(list, async (c) => c.json(await listBadges(c.get("deps"), c.get("principal"), c.req.valid("query")), 200))
+  .openapi(list, async (c) => {
+    const query = c.req.valid("query");
+    const actor = c.get("principal");
+    const everywhere = scopeMakerspace(actor, query.makerspace_id) === undefined;
+    const page = (deps: Deps, p: Paging) => listBadges(deps, actor, { ...query, ...p });
+    return c.json(await pageAcrossShards(c.get("deps"), everywhere, query, page, BADGE_ORDER), 200);
+  })
   .openapi(resolve, async (c) =>
     c.json(await resolveBadge(c.get("deps"), c.get("principal"), c.req.valid("json")), 200),
   )

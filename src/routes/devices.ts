@@ -1,9 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
 import { scopeMakerspace } from "../auth/guards";
-import type { AppEnv } from "../context";
+import type { AppEnv, Deps } from "../context";
+import { pageAcrossShards } from "../db/fan-out";
 import { apiRoute } from "../openapi/route";
-import { IdParamSchema } from "../schemas/common";
+import { IdParamSchema, type Paging } from "../schemas/common";
 import {
   DeviceCreateSchema,
   DeviceListQuerySchema,
@@ -13,6 +14,7 @@ import {
   HeartbeatSchema,
 } from "../schemas/devices";
 import {
+  DEVICE_ORDER,
   getDevice,
   heartbeat,
   listDevices,
@@ -97,7 +99,8 @@ export const deviceRoutes = new OpenAPIHono<AppEnv>()
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
-    return c.json(await listDevices(c.get("deps"), makerspaceId, query), 200);
+    const page = (deps: Deps, p: Paging) => listDevices(deps, makerspaceId, { ...query, ...p });
+    return c.json(await pageAcrossShards(c.get("deps"), makerspaceId === undefined, query, page, DEVICE_ORDER), 200);
   })
   .openapi(get, async (c) => c.json(await getDevice(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200))
   .openapi(rotate, async (c) =>

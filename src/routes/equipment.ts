@@ -1,16 +1,17 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS, EVERY_ROLE } from "../auth/access";
 import { scopeMakerspace } from "../auth/guards";
-import type { AppEnv } from "../context";
+import type { AppEnv, Deps } from "../context";
+import { pageAcrossShards } from "../db/fan-out";
 import { apiRoute } from "../openapi/route";
-import { IdParamSchema } from "../schemas/common";
+import { IdParamSchema, type Paging } from "../schemas/common";
 import {
   EquipmentCreateSchema,
   EquipmentListQuerySchema,
   EquipmentSchema,
   EquipmentUpdateSchema,
 } from "../schemas/equipment";
-import { createEquipment, getEquipment, listEquipment, updateEquipment } from "../services/equipment";
+import { createEquipment, EQUIPMENT_ORDER, getEquipment, listEquipment, updateEquipment } from "../services/equipment";
 import { jsonBody, jsonContent } from "./content";
 
 const tags = ["Equipment"];
@@ -66,8 +67,10 @@ export const equipmentRoutes = new OpenAPIHono<AppEnv>()
   )
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
-    const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
-    return c.json(await listEquipment(c.get("deps"), c.get("principal"), makerspaceId, query), 200);
+    const actor = c.get("principal");
+    const makerspaceId = scopeMakerspace(actor, query.makerspace_id);
+    const page = (deps: Deps, p: Paging) => listEquipment(deps, actor, makerspaceId, { ...query, ...p });
+    return c.json(await pageAcrossShards(c.get("deps"), makerspaceId === undefined, query, page, EQUIPMENT_ORDER), 200);
   })
   .openapi(get, async (c) =>
     c.json(await getEquipment(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200),

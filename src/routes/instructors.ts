@@ -1,8 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
-import type { AppEnv } from "../context";
+import { scopeMakerspace } from "../auth/guards";
+import type { AppEnv, Deps } from "../context";
+import { pageAcrossShards } from "../db/fan-out";
 import { apiRoute } from "../openapi/route";
-import { IdParamSchema } from "../schemas/common";
+import { IdParamSchema, type Paging } from "../schemas/common";
 import {
   InstructorListQuerySchema,
   InstructorParamSchema,
@@ -12,6 +14,7 @@ import {
 import { SkillSchema } from "../schemas/skills";
 import {
   assignInstructor,
+  INSTRUCTOR_ORDER,
   instructedSkills,
   listSkillInstructors,
   removeInstructor,
@@ -101,6 +104,11 @@ export const instructorRoutes = new OpenAPIHono<AppEnv>()
   .openapi(mine, async (c) =>
     c.json(await instructedSkills(c.get("deps"), c.get("principal"), c.req.valid("query")), 200),
   )
-  .openapi(search, async (c) =>
-    c.json(await searchInstructors(c.get("deps"), c.get("principal"), c.req.valid("query")), 200),
-  );
+  .openapi(search, async (c) => {
+    const query = c.req.valid("query");
+    const principal = c.get("principal");
+    // A super_admin naming no makerspace searches every shard.
+    const everywhere = scopeMakerspace(principal, query.makerspace_id) === undefined;
+    const page = (deps: Deps, p: Paging) => searchInstructors(deps, principal, { ...query, ...p });
+    return c.json(await pageAcrossShards(c.get("deps"), everywhere, query, page, INSTRUCTOR_ORDER), 200);
+  });

@@ -1,8 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
-import type { AppEnv } from "../context";
+import { readerScope } from "../auth/guards";
+import type { AppEnv, Deps } from "../context";
+import { pageAcrossShards } from "../db/fan-out";
 import { apiRoute } from "../openapi/route";
-import { IdParamSchema } from "../schemas/common";
+import { IdParamSchema, type Paging } from "../schemas/common";
 import {
   RequestCreateSchema,
   RequestListQuerySchema,
@@ -10,7 +12,7 @@ import {
   SkillRequestSchema,
 } from "../schemas/requests";
 import { reviewRequest } from "../services/request-reviews";
-import { createRequest, getRequest, listRequests } from "../services/requests";
+import { createRequest, getRequest, listRequests, REQUEST_ORDER } from "../services/requests";
 import { jsonBody, jsonContent } from "./content";
 
 const tags = ["Skill requests"];
@@ -67,7 +69,13 @@ export const requestRoutes = new OpenAPIHono<AppEnv>()
   .openapi(create, async (c) =>
     c.json(await createRequest(c.get("deps"), c.get("principal"), c.req.valid("json")), 201),
   )
-  .openapi(list, async (c) => c.json(await listRequests(c.get("deps"), c.get("principal"), c.req.valid("query")), 200))
+  .openapi(list, async (c) => {
+    const query = c.req.valid("query");
+    const actor = c.get("principal");
+    const everywhere = readerScope(actor, query).makerspaceId === undefined;
+    const page = (deps: Deps, p: Paging) => listRequests(deps, actor, { ...query, ...p });
+    return c.json(await pageAcrossShards(c.get("deps"), everywhere, query, page, REQUEST_ORDER), 200);
+  })
   .openapi(get, async (c) => c.json(await getRequest(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200))
   .openapi(review, async (c) => {
     const { id } = c.req.valid("param");

@@ -1,11 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS, EVERY_ROLE } from "../auth/access";
 import { scopeMakerspace } from "../auth/guards";
-import type { AppEnv } from "../context";
+import type { AppEnv, Deps } from "../context";
+import { pageAcrossShards } from "../db/fan-out";
 import { apiRoute } from "../openapi/route";
-import { IdParamSchema } from "../schemas/common";
+import { IdParamSchema, type Paging } from "../schemas/common";
 import { SkillCreateSchema, SkillListQuerySchema, SkillSchema, SkillUpdateSchema } from "../schemas/skills";
-import { createSkill, getSkill, listSkills, updateSkill } from "../services/skills";
+import { createSkill, getSkill, listSkills, SKILL_ORDER, updateSkill } from "../services/skills";
 import { jsonBody, jsonContent } from "./content";
 
 const tags = ["Skills"];
@@ -59,7 +60,9 @@ export const skillRoutes = new OpenAPIHono<AppEnv>()
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const makerspaceId = scopeMakerspace(c.get("principal"), query.makerspace_id);
-    return c.json(await listSkills(c.get("deps"), makerspaceId, query), 200);
+    const everywhere = makerspaceId === undefined;
+    const page = (deps: Deps, p: Paging) => listSkills(deps, makerspaceId, { ...query, ...p });
+    return c.json(await pageAcrossShards(c.get("deps"), everywhere, query, page, SKILL_ORDER), 200);
   })
   .openapi(get, async (c) => c.json(await getSkill(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200))
   .openapi(update, async (c) => {

@@ -14,6 +14,7 @@ const HealthSchema = z
         d1: z.literal("ok"),
         schema: z.literal("ok"),
         kv: z.literal("ok"),
+        shards: z.record(z.string(), z.literal("ok")),
         outbox: z.object({ pending: z.number().int(), oldest_age_s: z.number().int() }),
         dead_letters: z.number().int(),
         audit_events_lost: z.number().int(),
@@ -39,7 +40,7 @@ const health = apiRoute({
   path: "/health",
   tags,
   summary:
-    "Liveness; `?deep=1` also checks D1 (and that its migrations are applied), KV and the audit backlog (`degraded` when stuck), and counts this isolate's 429s",
+    "Liveness; `?deep=1` also checks D1 — the directory and every shard, each migrated — KV and the audit backlog (`degraded` when stuck), and counts this isolate's 429s",
   access: { public: true },
   errors: ["unavailable"],
   request: { query: HealthQuerySchema },

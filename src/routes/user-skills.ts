@@ -1,8 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ADMINS } from "../auth/access";
-import type { AppEnv } from "../context";
+import { readerScope } from "../auth/guards";
+import type { AppEnv, Deps } from "../context";
+import { pageAcrossShards } from "../db/fan-out";
 import { apiRoute } from "../openapi/route";
-import { IdParamSchema } from "../schemas/common";
+import { IdParamSchema, type Paging } from "../schemas/common";
 import {
   RevokeBodySchema,
   RevokeQuerySchema,
@@ -10,7 +12,7 @@ import {
   UserSkillListQuerySchema,
   UserSkillSchema,
 } from "../schemas/user-skills";
-import { getUserSkill, grantSkill, listUserSkills, revokeUserSkill } from "../services/user-skills";
+import { getUserSkill, grantSkill, listUserSkills, revokeUserSkill, userSkillOrder } from "../services/user-skills";
 import { jsonBody, jsonContent } from "./content";
 
 const tags = ["User skills"];
@@ -72,9 +74,13 @@ export const userSkillRoutes = new OpenAPIHono<AppEnv>()
     const { userSkill, created } = await grantSkill(c.get("deps"), c.get("principal"), c.req.valid("json"));
     return created ? c.json(userSkill, 201) : c.json(userSkill, 200);
   })
-  .openapi(list, async (c) =>
-    c.json(await listUserSkills(c.get("deps"), c.get("principal"), c.req.valid("query")), 200),
-  )
+  .openapi(list, async (c) => {
+    const query = c.req.valid("query");
+    const actor = c.get("principal");
+    const everywhere = readerScope(actor, query).makerspaceId === undefined;
+    const page = (deps: Deps, p: Paging) => listUserSkills(deps, actor, { ...query, ...p });
+    return c.json(await pageAcrossShards(c.get("deps"), everywhere, query, page, userSkillOrder(query)), 200);
+  })
   .openapi(get, async (c) =>
     c.json(await getUserSkill(c.get("deps"), c.get("principal"), c.req.valid("param").id), 200),
   )

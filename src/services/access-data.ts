@@ -152,12 +152,17 @@ export interface SingleCheckData {
   certifications: HeldCertification[];
 }
 
-/** One equipment item's requirements and one user's certifications. */
+/**
+ * One equipment item's requirements and one user's certifications. `makerspaceId` is the
+ * caller's, whose member's KV entry a cached check reads; a super_admin has none, so its cached
+ * check reads the item first and takes the item's.
+ */
 export async function loadSingleCheck(
   deps: Deps,
   equipmentId: string,
   userId: string,
   consistency: Consistency,
+  makerspaceId: string | null,
 ): Promise<SingleCheckData> {
   const { db } = deps;
   if (consistency === "strong") {
@@ -167,19 +172,24 @@ export async function loadSingleCheck(
 
   const nowMs = deps.now.getTime();
   const ticket = requirementsTicket(nowMs);
-  let requirements = cachedRequirements(equipmentId, nowMs);
-  let certifications: CachedCertification[] | null = await readCachedCertifications(deps, userId);
   const itemQuery = () => requirementsQuery(db).where(eq(equipment.id, equipmentId));
+  let requirements = cachedRequirements(equipmentId, nowMs);
+  if (makerspaceId === null) {
+    requirements ??= rememberItem(foldRequirements(await itemQuery().all())[0], ticket);
+    if (!requirements) return { requirements, certifications: [] };
+  }
+  const member = { makerspaceId: makerspaceId ?? (requirements as EquipmentRequirements).makerspaceId, userId };
+  let certifications: CachedCertification[] | null = await readCachedCertifications(deps, member);
   if (!requirements && !certifications) {
-    const [reqRows, certs] = await db.batch([itemQuery(), certificationsQuery(db, userId)]);
+    const [reqRows, certs] = await db.batch([itemQuery(), certificationsQuery(db, member)]);
     requirements = rememberItem(foldRequirements(reqRows)[0], ticket);
     certifications = certs;
-    fillCachedCertifications(deps, userId, certs);
+    fillCachedCertifications(deps, member, certs);
   } else if (!requirements) {
     requirements = rememberItem(foldRequirements(await itemQuery().all())[0], ticket);
   } else if (!certifications) {
-    certifications = await certificationsQuery(db, userId).all();
-    fillCachedCertifications(deps, userId, certifications);
+    certifications = await certificationsQuery(db, member).all();
+    fillCachedCertifications(deps, member, certifications);
   }
   return { requirements, certifications: certifications ?? [] };
 }
@@ -209,24 +219,25 @@ export async function loadBulkCheck(
   }
   const nowMs = deps.now.getTime();
   const ticket = requirementsTicket(nowMs);
+  const member = { makerspaceId, userId };
   let items = cachedMakerspaceRequirements(makerspaceId, nowMs);
-  let certifications: CachedCertification[] | null = await readCachedCertifications(deps, userId);
+  let certifications: CachedCertification[] | null = await readCachedCertifications(deps, member);
   const itemsQuery = () =>
     requirementsQuery(db)
       .where(nonRetiredOf(makerspaceId))
       .orderBy(...listOrder);
   if (!items && !certifications) {
-    const [rows, certs] = await db.batch([itemsQuery(), certificationsQuery(db, userId)]);
+    const [rows, certs] = await db.batch([itemsQuery(), certificationsQuery(db, member)]);
     items = foldRequirements(rows);
     rememberMakerspaceRequirements(makerspaceId, items, ticket);
     certifications = certs;
-    fillCachedCertifications(deps, userId, certs);
+    fillCachedCertifications(deps, member, certs);
   } else if (!items) {
     items = foldRequirements(await itemsQuery().all());
     rememberMakerspaceRequirements(makerspaceId, items, ticket);
   } else if (!certifications) {
-    certifications = await certificationsQuery(db, userId).all();
-    fillCachedCertifications(deps, userId, certifications);
+    certifications = await certificationsQuery(db, member).all();
+    fillCachedCertifications(deps, member, certifications);
   }
   return { items, certifications: certifications ?? [] };
 }

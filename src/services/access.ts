@@ -37,7 +37,7 @@ async function evaluate(
   userId: string,
   consistency: Consistency,
 ): Promise<{ item: EquipmentRequirements; result: AccessResult; certifications: HeldCertification[] }> {
-  const data = await loadSingleCheck(deps, equipmentId, userId, consistency);
+  const data = await loadSingleCheck(deps, equipmentId, userId, consistency, actor.makerspaceId);
   const item = visibleEquipment(actor, data.requirements);
   const result = {
     equipment_id: item.id,

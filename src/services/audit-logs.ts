@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
 import type { AuditAction } from "../audit/events";
 import type { Deps } from "../context";
+import { byKeys } from "../db/fan-out";
 import { type AuditLogRow, skillAuditLogs } from "../db/schema";
 import { validationError } from "../lib/errors";
 import type { AuditLog, AuditLogPage, AuditLogQuery } from "../schemas/audit-logs";
@@ -107,6 +108,9 @@ export function auditLogQuery(deps: Pick<Deps, "db">, makerspaceId: string | und
     .orderBy(desc(skillAuditLogs.createdAt), desc(skillAuditLogs.id))
     .limit(q.limit + 1);
 }
+
+/** The log's order (newest first), for merging shards' pages. */
+export const AUDIT_LOG_ORDER = byKeys<AuditLog>([(a) => a.created_at, "desc"], [(a) => a.id, "desc"]);
 
 /**
  * One page of the audit log, newest first (`created_at` desc, then `id` desc, so events of the

@@ -5,6 +5,7 @@ import { scopeMakerspace, visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, isUniqueViolation, runBatch } from "../db/client";
+import { byKeys } from "../db/fan-out";
 import { type BadgeRow, badges } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
@@ -33,7 +34,7 @@ function conflict(): AppError {
 /** POST /badges: 409 when the UID is registered in the makerspace (enforced by the unique index). */
 export async function registerBadge(deps: Deps, actor: Principal, input: BadgeCreate): Promise<Badge> {
   const row: BadgeRow = {
-    id: newId("badge"),
+    id: newId("badge", deps),
     userId: input.user_id,
     makerspaceId: input.makerspace_id,
     uidSha256: await badgeHash(input.badge_uid),
@@ -57,6 +58,9 @@ export async function registerBadge(deps: Deps, actor: Principal, input: BadgeCr
   publishCommitted(deps, [event]);
   return toBadge(row);
 }
+
+/** The list order of `listBadges` (its ORDER BY), for merging shards' pages. */
+export const BADGE_ORDER = byKeys<Badge>([(b) => b.created_at, "asc"], [(b) => b.id, "asc"]);
 
 export async function listBadges(deps: Deps, actor: Principal, q: BadgeListQuery): Promise<Badge[]> {
   const where: SQL[] = [];

@@ -43,7 +43,7 @@ export async function importCertifications(
     now: deps.now,
     skills,
     stored,
-    newId: () => newId("us"),
+    newId: () => newId("us", deps),
   });
   const errors: RowError[] = [...parsed.errors, ...plan.errors];
   if (dryRun) {
@@ -51,7 +51,7 @@ export async function importCertifications(
     return result(true, created, plan.writes.length - created, plan.unchanged, errors);
   }
 
-  const importId = newId("imp");
+  const importId = newId("imp", deps);
   const { applied, skipped } = await applyImport(deps, plan.writes, { makerspaceId, actor: actor.sub, importId });
   errors.push(...skipped.map((w) => ({ row: w.row, message: NOT_APPLIED })));
   const created = applied.filter((a) => a.write.kind === "created").length;
@@ -73,7 +73,7 @@ export async function importCertifications(
   await runBatch(deps.db, outboxStatements(deps.db, [summary]));
   publishCommitted(deps, [...applied.map((a) => a.event), summary]);
 
-  const users = [...new Set(applied.map((a) => a.write.userId))];
+  const users = [...new Set(applied.map((a) => a.write.userId))].map((userId) => ({ makerspaceId, userId }));
   if (users.length <= IMPORT_KV_SYNC_USERS) {
     await forgetCachedCertifications(deps, users).catch((err: unknown) => {
       deps.logger.warn("user-skills cache entries not dropped after import", { error: errorText(err) });

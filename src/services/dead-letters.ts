@@ -3,6 +3,7 @@ import { publishCommitted } from "../audit/producer";
 import { parsePayload } from "../audit/relay";
 import type { Deps } from "../context";
 import { changesOf, runBatch } from "../db/client";
+import { byKeys } from "../db/fan-out";
 import { auditDeadLetters, auditOutbox, type DeadLetterRow } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { iso } from "../lib/time";
@@ -23,6 +24,9 @@ function toDeadLetter(row: DeadLetterRow): DeadLetter {
     ...(event ? {} : { payload: row.payload }),
   };
 }
+
+/** The list order (most recently failed first), for merging shards' pages. */
+export const DEAD_LETTER_ORDER = byKeys<DeadLetter>([(d) => d.failed_at, "desc"], [(d) => d.id, "desc"]);
 
 /**
  * Audit events the relay gave up on, most recently failed first (keyset paging on `failed_at`,

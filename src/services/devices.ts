@@ -4,9 +4,10 @@ import { guardedOutboxStatement, outboxStatements, publishCommitted } from "../a
 import { visibleOr404 } from "../auth/guards";
 import { mintToken } from "../auth/jwt";
 import type { Principal } from "../auth/principal";
-import { forgetDevice } from "../cache/devices";
+import { deviceCacheKey, forgetDevice } from "../cache/devices";
 import type { Deps } from "../context";
 import { changesOf, runBatch, valuesOf } from "../db/client";
+import { byKeys, sqliteLower } from "../db/fan-out";
 import { type DeviceRow, devices, equipment } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -42,6 +43,9 @@ async function deviceRow(deps: Deps, actor: Principal, id: string): Promise<Devi
 export async function getDevice(deps: Deps, actor: Principal, id: string): Promise<Device> {
   return toDevice(deps, await deviceRow(deps, actor, id));
 }
+
+/** The list order of `listDevices` (its ORDER BY), for merging shards' pages. */
+export const DEVICE_ORDER = byKeys<Device>([(d) => sqliteLower(d.name), "asc"], [(d) => d.id, "asc"]);
 
 export async function listDevices(deps: Deps, makerspaceId: string | undefined, q: DeviceListQuery): Promise<Device[]> {
   const where: SQL[] = [];
@@ -97,7 +101,7 @@ export async function registerDevice(
   await assertEquipmentExist(deps, input.makerspace_id, equipmentIds);
   const at = iso(deps.now);
   const row: DeviceRow = {
-    id: newId("dev"),
+    id: newId("dev", deps),
     name: input.name,
     kind: input.kind,
     makerspaceId: input.makerspace_id,
@@ -159,7 +163,7 @@ async function replaceJti(
       sql`exists (select 1 from ${devices} where ${devices.id} = ${id} and ${devices.tokenJti} = ${change.jti})`,
     ),
   ]);
-  forgetDevice(id);
+  forgetDevice(deviceCacheKey(current.makerspaceId, id));
   if (changesOf(results[0]) !== 1) {
     const now = await deps.db.select({ status: devices.status }).from(devices).where(eq(devices.id, id)).get();
     if (now?.status !== "active") throw revokedError();

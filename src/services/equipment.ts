@@ -6,6 +6,8 @@ import type { Principal } from "../auth/principal";
 import { forgetEquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
 import { isUniqueViolation, runBatch, valuesOf } from "../db/client";
+import { claimEquipmentId } from "../db/directory";
+import { byKeys, sqliteLower } from "../db/fan-out";
 import { type EquipmentRow, equipment, skillEquipment } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -53,6 +55,13 @@ export async function getEquipment(deps: Deps, actor: Principal, id: string): Pr
   return toEquipment(visibleOr404(actor, row, "equipment_not_found", "Equipment not found"));
 }
 
+/** The list order of `listEquipment` (its ORDER BY), for merging shards' pages. */
+export const EQUIPMENT_ORDER = byKeys<Equipment>(
+  [(e) => sqliteLower(e.name), "asc"],
+  [(e) => e.name, "asc"],
+  [(e) => e.id, "asc"],
+);
+
 /** The makerspace's equipment; a device registered for some items lists only those. */
 export async function listEquipment(
   deps: Deps,
@@ -79,12 +88,15 @@ function conflict(): AppError {
   return new AppError("equipment_conflict", "Equipment id is already registered");
 }
 
+/**
+ * POST /equipment. Ids are unique across the service, whichever makerspace (and shard) holds
+ * them: the id is first claimed in the directory's equipment index (409 when another makerspace
+ * holds it), then the row is written on the makerspace's shard, whose primary key settles a race
+ * within the makerspace (409 too).
+ */
 export async function createEquipment(deps: Deps, actor: Principal, input: EquipmentCreate): Promise<Equipment> {
-  const id = input.id ?? newId("eq");
-  if (input.id) {
-    const existing = await deps.db.select({ id: equipment.id }).from(equipment).where(eq(equipment.id, id)).get();
-    if (existing) throw conflict();
-  }
+  const id = input.id ?? newId("eq", deps);
+  if (!(await claimEquipmentId(deps.env, id, input.makerspace_id, deps.now))) throw conflict();
   const at = iso(deps.now);
   const event = newEvent(deps, {
     action: "equipment_created",

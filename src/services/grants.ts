@@ -122,7 +122,7 @@ export function planGrant(
     : fromValidity
       ? expirySql(skillId, deps.now, deps.config)
       : (input.expiresAt as string);
-  const newRowId = newId("us");
+  const newRowId = newId("us", deps);
   const event = newEvent(deps, {
     action: "skill_granted",
     makerspaceId: "",
@@ -239,6 +239,8 @@ export async function certify<T>(
   options: CertifyOptions<T>,
 ): Promise<Certified<T> | null> {
   const certifier = options.certifier ?? "caller";
+  // The member's makerspace: the caller's, or (a super_admin's call) the skill's.
+  const memberOf = actor.makerspaceId ?? sql`(select makerspace_id from skills where id = ${skillId})`;
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
     const plan = planGrant(deps, actor, skillId, input, options.guard ?? ALWAYS, certifier);
     const extra = options.companions?.(plan) ?? { statements: [], eventIds: [] };
@@ -247,7 +249,7 @@ export async function certify<T>(
       ...plan.statements,
       ...extra.statements,
       options.readBack(plan),
-      certificationsQuery(deps.db, input.userId),
+      certificationsQuery(deps.db, { makerspaceId: memberOf, userId: input.userId }),
       deps.db
         .select({ id: auditOutbox.id, payload: auditOutbox.payload })
         .from(auditOutbox)
@@ -259,7 +261,8 @@ export async function certify<T>(
       const removesAccess = !certifications.some(
         (c) => c.skill_id === skillId && isUnexpired(c.expires_at, iso(deps.now)),
       );
-      await syncCertificationCache(deps, input.userId, certifications, { removesAccess });
+      const makerspaceId = events[0]?.makerspace_id ?? actor.makerspaceId ?? "";
+      await syncCertificationCache(deps, { makerspaceId, userId: input.userId }, certifications, { removesAccess });
       publishCommitted(deps, events);
       return { created: events[0]?.action === "skill_granted", rows };
     }
@@ -324,7 +327,7 @@ export function grantPreconditions(skillId: string | SQL, userId: string | SQL, 
  * shape wherever the certification comes from (`extra` adds to its metadata, e.g. the import).
  */
 export function grantEvent(
-  deps: Pick<Deps, "now">,
+  deps: Pick<Deps, "now" | "shard">,
   skill: Pick<SkillRow, "id" | "makerspaceId">,
   input: GrantInput,
   outcome: { userSkillId: string; renewal: boolean; expiresAt: string | null; extra?: Record<string, unknown> },

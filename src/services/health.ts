@@ -2,6 +2,7 @@ import { droppedAuditEvents } from "../audit/producer";
 import { type RefusalCounts, refusalCounts } from "../budgets/budgets";
 import type { Deps } from "../context";
 import { LATEST_MIGRATION } from "../db/migrations";
+import { shardBinding, shardNames } from "../db/shards";
 import { AppError } from "../lib/errors";
 import { errorText } from "../lib/logger";
 
@@ -19,6 +20,8 @@ export interface DeepHealth {
     d1: "ok";
     schema: "ok";
     kv: "ok";
+    /** Every shard by binding name (each answered and is migrated; any other outcome is a 503). */
+    shards: Record<string, "ok">;
     /** Verify events this isolate could neither send nor write since it started (each logged). */
     audit_events_lost: number;
     /** 429s this isolate has answered, per budget (a count, not a check: it never fails). */
@@ -36,39 +39,85 @@ export function backlogStatus(backlog: AuditBacklog): "ok" | "degraded" {
   return backlog.outbox.oldest_age_s > OUTBOX_STALE_SECONDS || backlog.dead_letters > 0 ? "degraded" : "ok";
 }
 
+/** One database's answer: its audit backlog (a shard's), or why it is not ready. */
+type DatabaseState =
+  | { ok: true; pending: number; oldest: string | null; deadLetters: number }
+  | { ok: false; check: "d1" | "schema"; database: string; error?: string };
+
 /**
- * `/health?deep=1`, in one D1 batch and one KV read: D1 answers and has the latest migration this
- * code expects (a database that answers but is not migrated would fail every API call with "no
- * such table", so it is a 503 like an unreachable one), KV answers, and the audit pipeline is not
- * stuck (`degraded`, still 200). Causes go to the log, not to the (public) response. Beside the
- * checks, the 429s this isolate answered (budgets are abuse signals worth watching).
+ * One round trip to one database: the migration this code expects (a database that answers but
+ * is not migrated would fail every API call with "no such table", so it is a 503 like an
+ * unreachable one) and, for a shard, its outbox and dead letters.
  */
-export async function deepHealth(deps: Deps): Promise<DeepHealth> {
-  const d1 = deps.env.DB;
+async function checkDatabase(name: string, d1: D1Database, shard: boolean): Promise<DatabaseState> {
   let rows: D1Result<Record<string, unknown>>[] = [];
   try {
-    rows = await d1.batch([
-      d1.prepare("select name from d1_migrations where name = ?").bind(LATEST_MIGRATION),
-      d1.prepare("select count(*) as pending, min(created_at) as oldest from audit_outbox"),
-      d1.prepare("select count(*) as n from audit_dead_letters"),
-    ]);
+    const migration = d1.prepare("select name from d1_migrations where name = ?").bind(LATEST_MIGRATION);
+    rows = shard
+      ? await d1.batch([
+          migration,
+          d1.prepare("select count(*) as pending, min(created_at) as oldest from audit_outbox"),
+          d1.prepare("select count(*) as n from audit_dead_letters"),
+        ])
+      : [await migration.all()];
   } catch (err) {
     const error = errorText(err);
-    if (!error.includes("no such table")) unavailable(deps, "d1", "The database is unavailable", { error });
+    if (!error.includes("no such table")) return { ok: false, check: "d1", database: name, error };
   }
-  if (!rows[0]?.results[0]) {
-    unavailable(deps, "schema", "The database schema is not up to date", { expected_migration: LATEST_MIGRATION });
+  if (!rows[0]?.results[0]) return { ok: false, check: "schema", database: name };
+  const outbox = rows[1]?.results[0] as { pending: number; oldest: string | null } | undefined;
+  return {
+    ok: true,
+    pending: outbox?.pending ?? 0,
+    oldest: outbox?.oldest ?? null,
+    deadLetters: Number(rows[2]?.results[0]?.n ?? 0),
+  };
+}
+
+/**
+ * `/health?deep=1`: the directory and every shard in parallel, one D1 round trip each, and one KV
+ * read. Each database must answer and hold the latest migration; the audit backlog is summed
+ * over the shards (the oldest outbox event of any). Causes go to the log, with the database's
+ * binding name, not to the (public) response. Beside the checks, the 429s this isolate answered
+ * (budgets are abuse signals worth watching).
+ */
+export async function deepHealth(deps: Deps): Promise<DeepHealth> {
+  const names = shardNames(deps.env);
+  const checked = await Promise.all([
+    checkDatabase("DIRECTORY", deps.env.DIRECTORY, false),
+    ...names.map((name) => checkDatabase(name, shardBinding(deps.env, name), true)),
+  ]);
+  const failed = checked.filter((c) => !c.ok);
+  const down = failed.filter((c) => c.check === "d1");
+  if (down.length > 0) {
+    unavailable(deps, "d1", "The database is unavailable", {
+      databases: down.map((c) => c.database),
+      error: down[0]?.error,
+    });
   }
+  if (failed.length > 0) {
+    unavailable(deps, "schema", "The database schema is not up to date", {
+      databases: failed.map((c) => c.database),
+      expected_migration: LATEST_MIGRATION,
+    });
+  }
+  const states = checked.slice(1).filter((c) => c.ok);
   try {
     await deps.kv.get("health:probe");
   } catch (err) {
     unavailable(deps, "kv", "The cache is unavailable", { error: errorText(err) });
   }
-  const outbox = rows[1]?.results[0] as { pending: number; oldest: string | null } | undefined;
-  const ageMs = outbox?.oldest ? deps.now.getTime() - Date.parse(outbox.oldest) : 0;
+  const oldest = states.reduce<string | null>(
+    (min, s) => (s.oldest && (!min || s.oldest < min) ? s.oldest : min),
+    null,
+  );
+  const ageMs = oldest ? deps.now.getTime() - Date.parse(oldest) : 0;
   const backlog: AuditBacklog = {
-    outbox: { pending: outbox?.pending ?? 0, oldest_age_s: Math.max(0, Math.floor(ageMs / 1000)) },
-    dead_letters: Number(rows[2]?.results[0]?.n ?? 0),
+    outbox: {
+      pending: states.reduce((n, s) => n + s.pending, 0),
+      oldest_age_s: Math.max(0, Math.floor(ageMs / 1000)),
+    },
+    dead_letters: states.reduce((n, s) => n + s.deadLetters, 0),
   };
   return {
     status: backlogStatus(backlog),
@@ -76,6 +125,7 @@ export async function deepHealth(deps: Deps): Promise<DeepHealth> {
       d1: "ok",
       schema: "ok",
       kv: "ok",
+      shards: Object.fromEntries(names.map((name) => [name, "ok" as const])),
       ...backlog,
       audit_events_lost: droppedAuditEvents(),
       rate_limited: refusalCounts(deps.now),

@@ -3,7 +3,6 @@ import type { AuditEvent } from "../audit/events";
 import type { Deps } from "../context";
 import { runSqlBatch } from "../db/client";
 import { JSON_PARAM_MAX_BYTES, jsonBytes, jsonChunks } from "../db/json-chunks";
-import { retryingD1 } from "../db/retry";
 import { allowlistBumps } from "./allowlist-versions";
 import { grantEvent, grantPreconditions } from "./grants";
 import type { PlannedWrite } from "./import-plan";
@@ -86,7 +85,7 @@ export async function applyImport(
     // after its writes (one statement, whichever rows applied: an extra bump is only a refetch).
     // The bump is a Drizzle update builder, which is an SQLWrapper (typed as a batch item).
     const skillIds = [...new Set(batch.flatMap((c) => c.writes.map((w) => w.skill.id)))];
-    const results = await runSqlBatch(retryingD1(deps.env.DB), [
+    const results = await runSqlBatch(deps.d1, [
       ...batch.flatMap((c) => c.statements),
       ...(allowlistBumps(deps, { skillIds }) as unknown as SQLWrapper[]),
     ]);

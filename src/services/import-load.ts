@@ -2,7 +2,6 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Deps } from "../context";
 import { runBatch, runSqlBatch, valuesOf } from "../db/client";
 import { jsonChunks } from "../db/json-chunks";
-import { retryingD1 } from "../db/retry";
 import { type SkillRow, skillPrerequisites, skills } from "../db/schema";
 import { type ImportSkills, pairKey, type StoredCertification } from "./import-plan";
 import type { ImportRow } from "./import-rows";
@@ -66,9 +65,7 @@ export async function loadImportData(
       from json_each(${JSON.stringify(part)}) p
       join user_skills u on u.user_id = json_extract(p.value, '$[0]') and u.skill_id = json_extract(p.value, '$[1]')`,
   );
-  for (const r of (await runSqlBatch(retryingD1(deps.env.DB), pairQueries)).flatMap(
-    (res) => res.results as StoredRow[],
-  )) {
+  for (const r of (await runSqlBatch(deps.d1, pairQueries)).flatMap((res) => res.results as StoredRow[])) {
     stored.set(pairKey(r.user_id, r.skill_id), {
       id: r.id,
       status: r.status,

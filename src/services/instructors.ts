@@ -5,6 +5,7 @@ import { scopeMakerspace, visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { changesOf, runBatch } from "../db/client";
+import { byKeys, sqliteLower } from "../db/fan-out";
 import { skillInstructors, skills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { iso } from "../lib/time";
@@ -118,6 +119,13 @@ export async function listSkillInstructors(
 }
 
 /** GET /instructors: assignments of the caller's makerspace (or the one named), by skill name. */
+/** The order of `searchInstructors` (its ORDER BY), for merging shards' pages. */
+export const INSTRUCTOR_ORDER = byKeys<Instructor>(
+  [(i) => sqliteLower(i.skill_name), "asc"],
+  [(i) => i.skill_id, "asc"],
+  [(i) => i.user_id, "asc"],
+);
+
 export async function searchInstructors(deps: Deps, actor: Principal, q: InstructorSearchQuery): Promise<Instructor[]> {
   const where: SQL[] = [];
   const makerspaceId = scopeMakerspace(actor, q.makerspace_id);

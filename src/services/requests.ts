@@ -4,6 +4,7 @@ import { outboxStatements, publishCommitted } from "../audit/producer";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
 import { insertWhere, isUniqueViolation, runBatch } from "../db/client";
+import { byKeys } from "../db/fan-out";
 import { skillRequests, skills } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -52,6 +53,9 @@ export async function getRequest(deps: Deps, actor: Principal, id: string): Prom
   await assertRowReadable(deps, actor, ref, "request_not_found", "Skill request not found");
   return row as SkillRequest;
 }
+
+/** The list order of `listRequests` (its ORDER BY), for merging shards' pages. */
+export const REQUEST_ORDER = byKeys<SkillRequest>([(r) => r.created_at, "desc"], [(r) => r.id, "desc"]);
 
 export async function listRequests(deps: Deps, actor: Principal, q: RequestListQuery): Promise<SkillRequest[]> {
   const scope = await listScope(deps, actor, q);
@@ -140,7 +144,7 @@ export async function createRequest(deps: Deps, actor: Principal, body: RequestC
   const state = await certificationState(deps, actor, body.skill_id, userId);
   refuseIfHeldOrPending(state);
   const { skill } = state;
-  const id = newId("req");
+  const id = newId("req", deps);
   const event = newEvent(deps, {
     action: "request_created",
     makerspaceId: skill.makerspaceId,
@@ -176,7 +180,7 @@ async function autoApprove(
   body: RequestCreate,
   inspect: (state: CertificationState) => void,
 ): Promise<SkillRequest | null> {
-  const id = newId("req");
+  const id = newId("req", deps);
   const at = iso(deps.now);
   const skillId = body.skill_id;
   const neitherHeldNorPending = sql`not exists (select 1 from user_skills u where u.user_id = ${userId}

@@ -6,6 +6,7 @@ import type { Principal } from "../auth/principal";
 import { forgetEquipmentRequirements } from "../cache/equipment-requirements";
 import type { Deps } from "../context";
 import { changesOf, isUniqueViolation, runBatch, type Statement } from "../db/client";
+import { byKeys, sqliteLower } from "../db/fan-out";
 import { type SkillRow, skillEquipment, skillPrerequisites, skills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -68,6 +69,13 @@ export async function getSkill(deps: Deps, actor: Principal, id: string): Promis
   return toSkill(deps, visibleOr404(actor, row, "skill_not_found", "Skill not found"));
 }
 
+/** The list order of `listSkills` (its ORDER BY), for merging shards' pages. */
+export const SKILL_ORDER = byKeys<Skill>(
+  [(s) => sqliteLower(s.name), "asc"],
+  [(s) => s.name, "asc"],
+  [(s) => s.id, "asc"],
+);
+
 export async function listSkills(deps: Deps, makerspaceId: string | undefined, q: SkillListQuery): Promise<Skill[]> {
   const where: SQL[] = [];
   if (makerspaceId) where.push(eq(skills.makerspaceId, makerspaceId));
@@ -115,7 +123,7 @@ function conflictOnRace(deps: Deps, makerspaceId: string, name: string, exceptId
 export async function createSkill(deps: Deps, actor: Principal, input: SkillCreate): Promise<Skill> {
   await assertLinksExist(deps, input.makerspace_id, input.prerequisite_ids, input.equipment_ids);
   await assertNameFree(deps, input.makerspace_id, input.name);
-  const id = newId("skill");
+  const id = newId("skill", deps);
   const at = iso(deps.now);
   const event = newEvent(deps, {
     action: "skill_created",

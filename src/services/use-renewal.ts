@@ -140,11 +140,11 @@ export async function renewByUse(
     );
     return event;
   });
-  const results = await runBatch(deps.db, [...statements, certificationsQuery(deps.db, use.userId)]);
+  const results = await runBatch(deps.db, [...statements, certificationsQuery(deps.db, use)]);
   const renewed = events.filter((_, i) => changesOf(results[updateAt[i] ?? -1]) === 1);
   if (renewed.length === 0) return 0;
   const current = results[results.length - 1] as CachedCertification[];
-  await syncCertificationCache(deps, use.userId, current, { removesAccess: false });
+  await syncCertificationCache(deps, use, current, { removesAccess: false });
   await sendCommitted(deps, renewed);
   return renewed.length;
 }

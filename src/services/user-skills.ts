@@ -6,6 +6,7 @@ import type { Principal } from "../auth/principal";
 import { type CachedCertification, certificationsQuery, syncCertificationCache } from "../cache/user-skills";
 import type { Deps } from "../context";
 import { changesOf, runBatch } from "../db/client";
+import { byKeys, type Order } from "../db/fan-out";
 import { skills, userSkills } from "../db/schema";
 import { AppError } from "../lib/errors";
 import { addDays, iso } from "../lib/time";
@@ -52,6 +53,13 @@ export async function getUserSkill(deps: Deps, actor: Principal, id: string): Pr
     "User skill not found",
   );
   return row as UserSkill;
+}
+
+/** The list order of `listUserSkills` (its ORDER BY), for merging shards' pages. */
+export function userSkillOrder(q: Pick<UserSkillListQuery, "expiring_within_days">): Order<UserSkill> {
+  return q.expiring_within_days !== undefined
+    ? byKeys<UserSkill>([(u) => u.expires_at, "asc"], [(u) => u.id, "asc"])
+    : byKeys<UserSkill>([(u) => u.created_at, "desc"], [(u) => u.id, "desc"]);
 }
 
 /** The list's filters (every query field but paging), shared by the list and the export. */
@@ -127,11 +135,13 @@ export async function revokeUserSkill(
       .set({ status: "revoked", updatedAt: iso(deps.now) })
       .where(and(eq(userSkills.id, id), ne(userSkills.status, "revoked"))),
     selectUserSkills(deps).where(eq(userSkills.id, id)),
-    certificationsQuery(deps.db, row.userId),
+    certificationsQuery(deps.db, { makerspaceId: row.makerspaceId, userId: row.userId }),
   ]);
   const [revoked, answer, current] = results.slice(-3) as [unknown, UserSkill[], CachedCertification[]];
   if (changesOf(revoked) !== 1) throw alreadyRevoked();
-  await syncCertificationCache(deps, row.userId, current, { removesAccess: true });
+  await syncCertificationCache(deps, { makerspaceId: row.makerspaceId, userId: row.userId }, current, {
+    removesAccess: true,
+  });
   publishCommitted(deps, [event]);
   return answer[0] as UserSkill;
 }

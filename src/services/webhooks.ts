@@ -68,7 +68,7 @@ export async function createWebhook(
   body: WebhookCreate,
 ): Promise<{ webhook: Webhook; secret: string }> {
   const url = allowedUrl(deps, body.url);
-  const id = newId("wh");
+  const id = newId("wh", deps);
   const secret = generateWebhookSecret();
   const at = iso(deps.now);
   const row: WebhookRow = {
@@ -235,7 +235,7 @@ export async function listDeliveries(
 export async function testWebhook(deps: Deps, actor: Principal, id: string): Promise<WebhookEvent> {
   const hook = await visibleWebhook(deps, actor, id);
   const event: WebhookEvent = {
-    id: newId("evt"),
+    id: newId("evt", deps),
     type: "webhook.test",
     created_at: iso(deps.now),
     makerspace_id: hook.makerspaceId,

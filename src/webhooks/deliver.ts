@@ -4,6 +4,7 @@ import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
 import type { Deps } from "../context";
 import { changesOf, runBatch, valuesOf } from "../db/client";
 import { type WebhookRow, webhookDeliveries, webhooks } from "../db/schema";
+import { type ShardName, shardOfId } from "../db/shards";
 import { buildDeps } from "../deps";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -116,7 +117,24 @@ export async function deliverWebhookBatch(
       msg.ack();
     }
   }
-  if (jobs.length === 0) return summary;
+  // A webhook's rows (and its deliveries) live on its makerspace's shard, named by its id's tag.
+  const byShard = new Map<ShardName, typeof jobs>();
+  for (const j of jobs) {
+    const shard = shardOfId(j.job.webhook_id);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), j]);
+  }
+  await Promise.all(
+    [...byShard].map(([shard, part]) => deliverOnShard(deps.onShard(shard), part, summary, opts.timeoutMs)),
+  );
+  return summary;
+}
+
+async function deliverOnShard(
+  deps: Deps,
+  jobs: { msg: Message<unknown>; job: WebhookJob }[],
+  summary: DeliverySummary,
+  timeoutMs = DELIVERY_TIMEOUT_MS,
+): Promise<void> {
   const rows = await deps.db
     .select()
     .from(webhooks)
@@ -135,7 +153,7 @@ export async function deliverWebhookBatch(
         return;
       }
       try {
-        const ok = await deliverOne(deps, hook, job, msg.attempts, opts.timeoutMs ?? DELIVERY_TIMEOUT_MS);
+        const ok = await deliverOne(deps, hook, job, msg.attempts, timeoutMs);
         if (ok === true) {
           summary.delivered += 1;
           msg.ack();
@@ -159,7 +177,6 @@ export async function deliverWebhookBatch(
       }
     }),
   );
-  return summary;
 }
 
 /** true: delivered; a number: failed, retry after that many seconds; null: failed for good. */
@@ -181,7 +198,7 @@ async function deliverOne(
   const at = iso(attemptedAt);
   const disableBefore = iso(addSeconds(attemptedAt, -DISABLE_AFTER_SECONDS));
   const disabled = newEvent(
-    { now: attemptedAt },
+    { now: attemptedAt, shard: deps.shard },
     {
       action: "webhook_disabled",
       makerspaceId: hook.makerspaceId,
@@ -194,7 +211,7 @@ async function deliverOne(
     and ${webhooks.failingSince} <= ${disableBefore})`;
   const results = await runBatch(deps.db, [
     deps.db.insert(webhookDeliveries).values({
-      id: newId("whd"),
+      id: newId("whd", deps),
       webhookId: hook.id,
       eventId: job.event_id,
       eventType: job.event_type,

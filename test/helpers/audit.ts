@@ -9,8 +9,12 @@ import {
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { AuditAction, AuditEvent } from "../../src/audit/events";
+import { assignShard } from "../../src/db/directory";
+import { idTag } from "../../src/db/shards";
 import worker from "../../src/index";
+import { envWithD1, hookD1 } from "./d1-hooks";
 import { callJson } from "./http";
+import { onEveryShard, shardDb } from "./shards";
 
 export const AUDIT_QUEUE_NAME = "makrcave-audit";
 
@@ -30,6 +34,27 @@ export function auditEvent(fields: Partial<AuditEvent> & { action?: AuditAction 
     created_at: new Date().toISOString(),
     ...fields,
   };
+}
+
+/**
+ * `auditEvent` with its id tagged for its makerspace's shard, as the service tags the events it
+ * makes (a dead letter is retried on the shard its id names); the makerspace is placed if new.
+ */
+export async function shardEvent(fields: Partial<AuditEvent> & { action?: AuditAction } = {}): Promise<AuditEvent> {
+  const event = auditEvent(fields);
+  const shard = await assignShard(env, event.makerspace_id, new Date());
+  return { ...event, id: `evt_${idTag(shard)}_test_${crypto.randomUUID()}` };
+}
+
+/** Inserts an event's outbox row on its makerspace's shard, as the change's batch would have. */
+export async function insertOutbox(
+  event: AuditEvent,
+  opts: { payload?: string; attempts?: number; createdAt?: string } = {},
+) {
+  await (await shardDb(event.makerspace_id))
+    .prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, ?)")
+    .bind(event.id, opts.payload ?? JSON.stringify(event), opts.createdAt ?? event.created_at, opts.attempts ?? 0)
+    .run();
 }
 
 /** Runs the Worker's queue handler on these bodies, as Queues would deliver them (the audit queue by default). */
@@ -102,33 +127,44 @@ export function queueSpy(opts: { fail?: boolean } = {}): QueueSpy {
   return spy;
 }
 
-/** The test env with D1 batches failing (reads still work), as during a D1 outage. */
+/**
+ * The test env with the shards' D1 batches failing (reads still work), as during a D1 outage;
+ * the directory still answers.
+ */
 export function failingBatchEnv(): Env {
-  const db = new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === "batch") {
-        return async () => {
-          throw new Error("D1_ERROR: database unavailable (injected)");
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { ...env, DB: db } as Env;
+  return envWithD1((db, name) =>
+    name === "DIRECTORY"
+      ? db
+      : hookD1(db, {
+          batch: async () => {
+            throw new Error("D1_ERROR: database unavailable (injected)");
+          },
+        }),
+  );
 }
 
+/** An event's outbox row, on whichever shard holds it. */
 export async function outboxRow(id: string): Promise<{ id: string; payload: string; attempts: number } | null> {
-  return env.DB.prepare("select id, payload, attempts from audit_outbox where id = ?")
-    .bind(id)
-    .first<{ id: string; payload: string; attempts: number }>();
+  const rows = await onEveryShard(
+    async (db) =>
+      (
+        await db.prepare("select id, payload, attempts from audit_outbox where id = ?").bind(id).all<{
+          id: string;
+          payload: string;
+          attempts: number;
+        }>()
+      ).results,
+  );
+  return rows[0] ?? null;
 }
 
+/** How many audit rows the event has, over every shard (1 once written, wherever). */
 export async function auditRowCount(id: string): Promise<number> {
-  const row = await env.DB.prepare("select count(*) as n from skill_audit_logs where id = ?")
-    .bind(id)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
+  const counts = await onEveryShard(async (db) => [
+    (await db.prepare("select count(*) as n from skill_audit_logs where id = ?").bind(id).first<{ n: number }>())?.n ??
+      0,
+  ]);
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /** Polls until `check` returns a value (the real consumer runs after Queues' batch timeout). */
@@ -142,14 +178,22 @@ export async function eventually<T>(check: () => Promise<T | null | undefined>, 
   }
 }
 
-/** Where an event is now: exactly one of the outbox or the log (the consumer moves it atomically). */
+/**
+ * Where an event is now, over every shard: exactly one of the outbox or the log (the consumer
+ * moves it atomically, on the event's shard).
+ */
 export async function placesOf(id: string): Promise<number> {
-  const row = await env.DB.prepare(
-    "select (select count(*) from audit_outbox where id = ?1) + (select count(*) from skill_audit_logs where id = ?1) as n",
-  )
-    .bind(id)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
+  const counts = await onEveryShard(async (db) => [
+    (
+      await db
+        .prepare(
+          "select (select count(*) from audit_outbox where id = ?1) + (select count(*) from skill_audit_logs where id = ?1) as n",
+        )
+        .bind(id)
+        .first<{ n: number }>()
+    )?.n ?? 0,
+  ]);
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /**

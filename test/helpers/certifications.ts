@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
+import { userSkillsKey } from "../../src/cache/user-skills";
 import { type CallOptions, callJson } from "./http";
+import { onEveryShard } from "./shards";
 import { admin } from "./tokens";
 
 export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -73,17 +75,25 @@ export interface AuditRecord {
  */
 export async function auditFor(userId: string): Promise<AuditRecord[]> {
   const byId = new Map<string, AuditRecord>();
-  const outbox = await env.DB.prepare("select payload from audit_outbox").all<{ payload: string }>();
-  for (const row of outbox.results) {
+  const outbox = await onEveryShard(
+    async (db) => (await db.prepare("select payload from audit_outbox").all<{ payload: string }>()).results,
+  );
+  for (const row of outbox) {
     const e = JSON.parse(row.payload) as AuditRecord;
     if (e.user_id === userId) byId.set(e.id, e);
   }
-  const logs = await env.DB.prepare(
-    "select id, action, user_id, skill_id, makerspace_id, performed_by, reason, metadata from skill_audit_logs where user_id = ?",
-  )
-    .bind(userId)
-    .all<Omit<AuditRecord, "metadata"> & { metadata: string | null }>();
-  for (const row of logs.results) {
+  const logs = await onEveryShard(
+    async (db) =>
+      (
+        await db
+          .prepare(
+            "select id, action, user_id, skill_id, makerspace_id, performed_by, reason, metadata from skill_audit_logs where user_id = ?",
+          )
+          .bind(userId)
+          .all<Omit<AuditRecord, "metadata"> & { metadata: string | null }>()
+      ).results,
+  );
+  for (const row of logs) {
     byId.set(row.id, { ...row, metadata: row.metadata ? JSON.parse(row.metadata) : {} });
   }
   return [...byId.values()];
@@ -94,16 +104,17 @@ export async function auditActions(userId: string): Promise<string[]> {
 }
 
 export async function userSkillRows(userId: string, skillId: string) {
-  const rows = await env.DB.prepare("select * from user_skills where user_id = ? and skill_id = ?")
-    .bind(userId, skillId)
-    .all();
-  return rows.results;
+  return onEveryShard(
+    async (db) =>
+      (await db.prepare("select * from user_skills where user_id = ? and skill_id = ?").bind(userId, skillId).all())
+        .results,
+  );
 }
 
-/** The raw KV entry the access checks read. */
-export async function cachedSkillIds(userId: string): Promise<string[] | null> {
+/** The raw KV entry the access checks read (the member of ms-1 unless told). */
+export async function cachedSkillIds(userId: string, makerspaceId = "ms-1"): Promise<string[] | null> {
   const entry = await env.USER_SKILLS_CACHE.get<{ certifications: { skill_id: string }[] }>(
-    `user_skills:${userId}`,
+    userSkillsKey(makerspaceId, userId),
     "json",
   );
   return entry ? entry.certifications.map((c) => c.skill_id).sort() : null;

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { envWithD1, hookD1 } from "./d1-hooks";
 
 export interface D1Counter {
   /** Calls that reach D1: each statement run outside a batch, and each batch. */
@@ -11,18 +12,16 @@ export interface D1Counter {
   maxSqlBytes: number;
   maxParams: number;
   maxParamBytes: number;
+  /** Round trips per binding name (DIRECTORY, SHARD_0, …), for the counting env. */
+  byBinding: Record<string, number>;
   reset(): void;
 }
 
 const utf8 = new TextEncoder();
 const bytesOf = (v: unknown) => (typeof v === "string" ? utf8.encode(v).byteLength : 8);
 
-/**
- * A counting wrapper around the real D1 binding (not a mock: every call goes to local D1).
- * Statements are wrapped so their executions count; batches unwrap them for the real binding.
- */
-export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: D1Counter } {
-  const counter: D1Counter = {
+function newCounter(): D1Counter {
+  return {
     roundTrips: 0,
     batches: 0,
     statements: 0,
@@ -30,6 +29,7 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
     maxSqlBytes: 0,
     maxParams: 0,
     maxParamBytes: 0,
+    byBinding: {},
     reset() {
       this.roundTrips = 0;
       this.batches = 0;
@@ -38,7 +38,27 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
       this.maxSqlBytes = 0;
       this.maxParams = 0;
       this.maxParamBytes = 0;
+      this.byBinding = {};
     },
+  };
+}
+
+/**
+ * A counting wrapper around a real D1 binding and its sessions (not a mock: every call goes to
+ * local D1). Statements are wrapped so their executions count; batches unwrap them for the real
+ * binding.
+ */
+export function countingD1(
+  db: D1Database = env.SHARD_0,
+  counter: D1Counter = newCounter(),
+  name = "SHARD_0",
+): { db: D1Database; counter: D1Counter } {
+  const count = (statements: number, batch: boolean) => {
+    counter.roundTrips += 1;
+    counter.queries += statements;
+    if (batch) counter.batches += 1;
+    else counter.statements += 1;
+    counter.byBinding[name] = (counter.byBinding[name] ?? 0) + 1;
   };
   const real = new WeakMap<object, D1PreparedStatement>();
   const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement => {
@@ -55,9 +75,7 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
         }
         if (prop === "all" || prop === "first" || prop === "run" || prop === "raw") {
           return (...args: unknown[]) => {
-            counter.roundTrips += 1;
-            counter.statements += 1;
-            counter.queries += 1;
+            count(1, false);
             return value.apply(target, args);
           };
         }
@@ -67,31 +85,24 @@ export function countingD1(db: D1Database = env.DB): { db: D1Database; counter: 
     real.set(proxy, stmt);
     return proxy;
   };
-  const wrapped = new Proxy(db, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (prop === "prepare") {
-        return (query: string) => {
-          counter.maxSqlBytes = Math.max(counter.maxSqlBytes, utf8.encode(query).byteLength);
-          return wrapStatement(target.prepare(query));
-        };
-      }
-      if (prop === "batch") {
-        return (statements: D1PreparedStatement[]) => {
-          counter.roundTrips += 1;
-          counter.batches += 1;
-          counter.queries += statements.length;
-          return target.batch(statements.map((s) => real.get(s) ?? s));
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
+  const wrapped = hookD1(db, {
+    prepare: (target, query) => {
+      counter.maxSqlBytes = Math.max(counter.maxSqlBytes, utf8.encode(query).byteLength);
+      return wrapStatement(target.prepare(query));
+    },
+    batch: (target, statements) => {
+      count(statements.length, true);
+      return target.batch(statements.map((s) => real.get(s) ?? s));
     },
   });
   return { db: wrapped, counter };
 }
 
-/** The test env with D1 replaced by a counting wrapper (a fresh env object, so config is re-read). */
+/**
+ * The test env with the directory and every shard replaced by counting wrappers sharing one
+ * counter (a fresh env object, so config is re-read).
+ */
 export function countingEnv(): { env: Env; counter: D1Counter } {
-  const { db, counter } = countingD1();
-  return { env: { ...env, DB: db } as Env, counter };
+  const counter = newCounter();
+  return { env: envWithD1((db, name) => countingD1(db, counter, name).db), counter };
 }

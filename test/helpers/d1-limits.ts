@@ -1,3 +1,5 @@
+import { hookD1 } from "./d1-hooks";
+
 /** Production D1's limits per statement that local D1 does not enforce itself. */
 export const D1_MAX_STATEMENT_BYTES = 100_000;
 export const D1_MAX_BOUND_PARAMETERS = 100;
@@ -8,8 +10,8 @@ const utf8 = new TextEncoder();
 /**
  * A wrapper around the real local D1 binding that refuses what production D1 refuses: a
  * statement longer than 100 KB or binding more than 100 parameters (every accepted call goes to
- * local D1 unchanged). Installed for every test, so any statement that grows with its input past
- * a limit fails a test instead of a production request.
+ * local D1 unchanged; sessions opened on it are limited too). Installed for every test, so any
+ * statement that grows with its input past a limit fails a test instead of a production request.
  */
 export function d1WithProductionLimits(db: D1Database): D1Database {
   if ((db as unknown as { [WRAPPED]?: true })[WRAPPED]) return db;
@@ -28,26 +30,20 @@ export function d1WithProductionLimits(db: D1Database): D1Database {
       },
     });
   const real = new WeakMap<object, D1PreparedStatement>();
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === WRAPPED) return true;
-      if (prop === "prepare") {
-        return (query: string) => {
-          const bytes = utf8.encode(query).byteLength;
-          if (bytes > D1_MAX_STATEMENT_BYTES) {
-            throw new Error(`D1_ERROR: statement too long (${bytes} bytes, at most 100,000)`);
-          }
-          const stmt = target.prepare(query);
-          const proxy = checkBind(stmt);
-          real.set(proxy, stmt);
-          return proxy;
-        };
+  const limited = hookD1(db, {
+    prepare(target, query) {
+      const bytes = utf8.encode(query).byteLength;
+      if (bytes > D1_MAX_STATEMENT_BYTES) {
+        throw new Error(`D1_ERROR: statement too long (${bytes} bytes, at most 100,000)`);
       }
-      if (prop === "batch") {
-        return (statements: D1PreparedStatement[]) => target.batch(statements.map((s) => real.get(s) ?? s));
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
+      const stmt = target.prepare(query);
+      const proxy = checkBind(stmt);
+      real.set(proxy, stmt);
+      return proxy;
     },
+    batch: (target, statements) => target.batch(statements.map((s) => real.get(s) ?? s)),
+  });
+  return new Proxy(limited, {
+    get: (target, prop) => (prop === WRAPPED ? true : Reflect.get(target, prop, target)),
   });
 }

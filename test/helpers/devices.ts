@@ -1,6 +1,6 @@
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { callJson } from "./http";
+import { onEveryShard } from "./shards";
 import { admin } from "./tokens";
 
 export interface DeviceBody {
@@ -68,14 +68,21 @@ export interface AuditedEvent {
  */
 export async function auditEvents(match: (e: AuditedEvent) => boolean): Promise<AuditedEvent[]> {
   const byId = new Map<string, AuditedEvent>();
-  const outbox = await env.DB.prepare("select payload from audit_outbox").all<{ payload: string }>();
-  for (const row of outbox.results) {
+  const outbox = await onEveryShard(
+    async (db) => (await db.prepare("select payload from audit_outbox").all<{ payload: string }>()).results,
+  );
+  for (const row of outbox) {
     const e = JSON.parse(row.payload) as AuditedEvent;
     byId.set(e.id, e);
   }
-  const logs = await env.DB.prepare(
-    "select id, action, user_id, makerspace_id, performed_by, reason, metadata from skill_audit_logs",
-  ).all<Omit<AuditedEvent, "metadata"> & { metadata: string | null }>();
-  for (const row of logs.results) byId.set(row.id, { ...row, metadata: row.metadata ? JSON.parse(row.metadata) : {} });
+  const logs = await onEveryShard(
+    async (db) =>
+      (
+        await db
+          .prepare("select id, action, user_id, makerspace_id, performed_by, reason, metadata from skill_audit_logs")
+          .all<Omit<AuditedEvent, "metadata"> & { metadata: string | null }>()
+      ).results,
+  );
+  for (const row of logs) byId.set(row.id, { ...row, metadata: row.metadata ? JSON.parse(row.metadata) : {} });
   return [...byId.values()].filter(match);
 }

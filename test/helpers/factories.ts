@@ -1,6 +1,7 @@
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { idTag } from "../../src/db/shards";
 import { callJson } from "./http";
+import { shardDb, shardOf } from "./shards";
 import { admin } from "./tokens";
 
 let counter = 0;
@@ -84,17 +85,21 @@ export async function seedCertification(row: {
   status?: "pending" | "certified" | "expired" | "revoked";
   expires_at?: string | null;
 }): Promise<string> {
-  const id = `us_seed_${crypto.randomUUID()}`;
+  const makerspace = row.makerspace_id ?? "ms-1";
+  const db = await shardDb(makerspace);
+  // Tagged like the service's ids, so a super_admin's read by id finds its shard.
+  const id = `us_${idTag((await shardOf(makerspace)) ?? "SHARD_0")}_seed_${crypto.randomUUID()}`;
   const now = new Date().toISOString();
-  await env.DB.prepare(
-    `insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at, expires_at, certified_by, created_at, updated_at)
+  await db
+    .prepare(
+      `insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at, expires_at, certified_by, created_at, updated_at)
      values (?, ?, ?, ?, ?, ?, ?, 'seed', ?, ?)`,
-  )
+    )
     .bind(
       id,
       row.user_id,
       row.skill_id,
-      row.makerspace_id ?? "ms-1",
+      makerspace,
       row.status ?? "certified",
       now,
       row.expires_at === undefined ? new Date(Date.now() + 86_400_000 * 30).toISOString() : row.expires_at,

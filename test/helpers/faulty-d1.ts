@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { envWithD1, hookD1 } from "./d1-hooks";
 
 /** D1's transient failures as production words them (its error list). */
 export const TRANSIENT_D1_ERRORS = [
@@ -29,8 +29,9 @@ export interface FaultLog {
 const isRead = (query: string) => /^\s*(select|with)\b/i.test(query);
 
 /**
- * The test env with D1 wrapped: the first `failures` matching calls throw `message` instead of
- * reaching the database; every other call goes to the real local D1 (nothing is mocked).
+ * The test env with every shard wrapped (the directory is left alone): the first `failures`
+ * matching calls, counted over all shards, throw `message` instead of reaching the database;
+ * every other call goes to the real local D1 (nothing is mocked).
  */
 export function faultyEnv(opts: FaultOptions): { env: Env; log: FaultLog } {
   const log: FaultLog = { calls: 0, injected: 0, writes: 0 };
@@ -64,19 +65,14 @@ export function faultyEnv(opts: FaultOptions): { env: Env; log: FaultLog } {
     readOnly.set(proxy, reads);
     return proxy;
   };
-  const db = new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === "prepare") return (query: string) => wrap(target.prepare(query), isRead(query));
-      if (prop === "batch") {
-        return (statements: D1PreparedStatement[]) =>
-          attempt(
-            statements.every((s) => readOnly.get(s) === true),
-            () => target.batch(statements.map((s) => real.get(s) ?? s)),
-          );
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { env: { ...env, DB: db } as Env, log };
+  const faulty = (db: D1Database) =>
+    hookD1(db, {
+      prepare: (target, query) => wrap(target.prepare(query), isRead(query)),
+      batch: (target, statements) =>
+        attempt(
+          statements.every((s) => readOnly.get(s) === true),
+          () => target.batch(statements.map((s) => real.get(s) ?? s)),
+        ),
+    });
+  return { env: envWithD1((db, name) => (name === "DIRECTORY" ? db : faulty(db))), log };
 }

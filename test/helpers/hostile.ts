@@ -1,8 +1,8 @@
-import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
 import { app } from "../../src/app";
 import { type DeclaredRoute, declaredRoutes } from "../../src/openapi/declared";
+import { onEveryShard } from "./shards";
 
 /** Payloads attackers try first: SQL, markup, templates, traversal, header injection, odd numbers. */
 export const FRAGMENTS = [
@@ -171,7 +171,15 @@ export async function storeSnapshot(): Promise<Record<string, unknown>> {
     "(select count(*) from badges) as badges_n",
     "(select count(*) from audit_outbox) + (select count(*) from skill_audit_logs where action not in ('access_granted', 'access_denied')) as audit_n",
   ];
-  return (await env.DB.prepare(`select ${parts.join(", ")}`).first()) ?? {};
+  // Summed over the shards: a rejected request must have written nothing on any of them.
+  const rows = await onEveryShard(async (db) => [(await db.prepare(`select ${parts.join(", ")}`).first()) ?? {}]);
+  const total: Record<string, unknown> = {};
+  for (const row of rows) {
+    for (const [key, value] of Object.entries(row as Record<string, unknown>)) {
+      total[key] = typeof value === "number" ? Number(total[key] ?? 0) + value : [total[key], value].join("|");
+    }
+  }
+  return total;
 }
 
 const EXTRA_FIELDS = new Set([

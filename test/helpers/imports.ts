@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { type CallOptions, callJson } from "./http";
+import { allOnEveryShard } from "./shards";
 import { admin } from "./tokens";
 
 export interface ImportResultBody {
@@ -27,14 +27,14 @@ export async function importCsv(
 
 /** Events an import left in the outbox or the log, by action (the consumer moves them between the two). */
 export async function importEvents(importId?: string): Promise<Record<string, number>> {
-  const rows = await env.DB.prepare(
+  const rows = await allOnEveryShard<{ action: string; import_id: string | null }>(
     `select json_extract(payload, '$.action') as action, json_extract(payload, '$.metadata.import_id') as import_id
        from audit_outbox
      union all
      select action, json_extract(metadata, '$.import_id') from skill_audit_logs`,
-  ).all<{ action: string; import_id: string | null }>();
+  );
   const counts: Record<string, number> = {};
-  for (const r of rows.results) {
+  for (const r of rows) {
     if (r.import_id === null || (importId !== undefined && r.import_id !== importId)) continue;
     counts[r.action] = (counts[r.action] ?? 0) + 1;
   }

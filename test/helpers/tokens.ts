@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import type { DeviceKind } from "../../src/auth/principal";
+import { shardDb } from "./shards";
 
 export interface TokenOptions {
   role?: string;
@@ -35,20 +36,23 @@ export const member = (sub = "user-1", makerspace = "ms-1") => token({ role: "me
 
 /**
  * The token of a registered device `sub` (a door unless `kind` says otherwise), as
- * `POST /devices` issues it. The row is written straight into D1 — stable ids for assertions,
+ * `POST /devices` issues it. The row is written straight into its makerspace's shard — stable ids for assertions,
  * no audit event — and reused by later calls with the same id; a call that would register the
  * same id differently throws, so tests cannot silently share a device.
  */
 export async function device(sub = "device-1", makerspace = "ms-1", kind: DeviceKind = "door"): Promise<string> {
   const jti = `test-jti-${sub}`;
   const at = new Date().toISOString();
-  await env.DB.prepare(
-    `insert into devices (id, name, kind, makerspace_id, equipment_ids, status, token_jti, created_at, updated_at)
+  const db = await shardDb(makerspace);
+  await db
+    .prepare(
+      `insert into devices (id, name, kind, makerspace_id, equipment_ids, status, token_jti, created_at, updated_at)
      values (?1, ?1, ?2, ?3, '[]', 'active', ?4, ?5, ?5) on conflict (id) do nothing`,
-  )
+    )
     .bind(sub, kind, makerspace, jti, at)
     .run();
-  const row = await env.DB.prepare("select kind, makerspace_id, status, token_jti from devices where id = ?")
+  const row = await db
+    .prepare("select kind, makerspace_id, status, token_jti from devices where id = ?")
     .bind(sub)
     .first<{ kind: string; makerspace_id: string; status: string; token_jti: string }>();
   if (row?.kind !== kind || row.makerspace_id !== makerspace || row.status !== "active" || row.token_jti !== jti) {

@@ -41,7 +41,7 @@ describe("D1 round-trip budget", () => {
   beforeEach(async () => {
     clearRequirementsCache();
     clearKvPacing();
-    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
+    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey("ms-1", user));
     certificationMemo(env.USER_SKILLS_CACHE).clear();
   });
 
@@ -69,7 +69,7 @@ describe("D1 round-trip budget", () => {
 
   it("cached check with only the KV entry cold (and no copy in this isolate): 1 round trip", async () => {
     await callJson("GET", single("cached"), { token: deviceToken });
-    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
+    await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey("ms-1", user));
     certificationMemo(env.USER_SKILLS_CACHE).clear();
     const { env: counted, counter } = countingEnv();
     await callJson("GET", single("cached"), { token: deviceToken, env: counted });

@@ -12,6 +12,7 @@ import {
 } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { countOnEveryShard, onEveryShard } from "../helpers/shards";
 import { admin, device, member, superAdmin, token } from "../helpers/tokens";
 
 const path = (id: string, query = "") => `/api/v1/skills/access/equipment/${id}${query}`;
@@ -91,7 +92,7 @@ describe("equipment access checks", () => {
     it("does not honour a cached certification that expired after it was cached", async () => {
       const past = new Date(Date.now() - 1000).toISOString();
       await env.USER_SKILLS_CACHE.put(
-        userSkillsKey("kv-stale"),
+        userSkillsKey("ms-1", "kv-stale"),
         JSON.stringify({
           v: 1,
           certifications: [
@@ -217,10 +218,9 @@ describe("equipment access checks", () => {
     });
 
     it("has no side effects: no audit event is produced", async () => {
-      const before = await env.DB.prepare("select count(*) as n from audit_outbox").first<{ n: number }>();
+      const before = await countOnEveryShard("select count(*) as n from audit_outbox");
       await callJson("GET", path(laserCutter.id, "?user_id=holder"), { token: await admin() });
-      const after = await env.DB.prepare("select count(*) as n from audit_outbox").first<{ n: number }>();
-      expect(after?.n).toBe(before?.n);
+      expect(await countOnEveryShard("select count(*) as n from audit_outbox")).toBe(before);
     });
   });
 
@@ -333,7 +333,7 @@ describe("equipment access checks", () => {
 
     it("is always strong: a stale KV entry granting access is ignored", async () => {
       await env.USER_SKILLS_CACHE.put(
-        userSkillsKey("kv-liar"),
+        userSkillsKey("ms-1", "kv-liar"),
         JSON.stringify({
           v: 1,
           certifications: [
@@ -521,11 +521,15 @@ describe("equipment access checks", () => {
 /** Polls the audit table until the consumer has written `count` rows by this actor. */
 async function waitForAudit(performedBy: string, count: number) {
   for (let i = 0; i < 50; i++) {
-    const { results } = await env.DB.prepare(
-      "select action, user_id from skill_audit_logs where performed_by = ? order by created_at",
-    )
-      .bind(performedBy)
-      .all<{ action: string; user_id: string }>();
+    const results = await onEveryShard(
+      async (db) =>
+        (
+          await db
+            .prepare("select action, user_id from skill_audit_logs where performed_by = ? order by created_at")
+            .bind(performedBy)
+            .all<{ action: string; user_id: string }>()
+        ).results,
+    );
     if (results.length >= count) return results;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -12,6 +12,7 @@ import {
   seedCertification,
 } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
+import { onEveryShard } from "../helpers/shards";
 import { admin, member } from "../helpers/tokens";
 
 /**
@@ -23,10 +24,16 @@ const MS = "ms-av";
 const OTHER = "ms-av-other";
 
 async function counters(): Promise<Map<string, number>> {
-  const rows = await env.DB.prepare("select id, allowlist_version as v from equipment where makerspace_id in (?, ?)")
-    .bind(MS, OTHER)
-    .all<{ id: string; v: number }>();
-  return new Map(rows.results.map((r) => [r.id, r.v]));
+  const rows = await onEveryShard(
+    async (db) =>
+      (
+        await db
+          .prepare("select id, allowlist_version as v from equipment where makerspace_id in (?, ?)")
+          .bind(MS, OTHER)
+          .all<{ id: string; v: number }>()
+      ).results,
+  );
+  return new Map(rows.map((r) => [r.id, r.v]));
 }
 
 /** The ids whose counter moved while `change` ran, sorted. */

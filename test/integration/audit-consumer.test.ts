@@ -1,14 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { retryDelaySeconds } from "../../src/audit/consumer";
-import { auditEvent, auditRowCount, deliver, failingBatchEnv, outboxRow } from "../helpers/audit";
+import { auditEvent, auditRowCount, deliver, failingBatchEnv, insertOutbox, outboxRow } from "../helpers/audit";
 import { captureLogs } from "../helpers/logs";
-
-async function insertOutbox(event: ReturnType<typeof auditEvent>): Promise<void> {
-  await env.DB.prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, 0)")
-    .bind(event.id, JSON.stringify(event), event.created_at)
-    .run();
-}
+import { shardDb } from "../helpers/shards";
 
 describe("audit queue consumer", () => {
   it("writes the row with every field, acks the message and clears the outbox entry", async () => {
@@ -21,7 +16,10 @@ describe("audit queue consumer", () => {
     const { result, ids } = await deliver([event]);
     expect(result.explicitAcks).toEqual(ids);
     expect(result.retryMessages).toEqual([]);
-    const row = await env.DB.prepare("select * from skill_audit_logs where id = ?").bind(event.id).first();
+    const row = await (await shardDb(event.makerspace_id))
+      .prepare("select * from skill_audit_logs where id = ?")
+      .bind(event.id)
+      .first();
     expect(row).toEqual({
       id: event.id,
       action: "skill_revoked",
@@ -49,7 +47,10 @@ describe("audit queue consumer", () => {
     const event = auditEvent({ reason: "original" });
     await deliver([event]);
     await deliver([{ ...event, reason: "tampered" }]);
-    const row = await env.DB.prepare("select reason from skill_audit_logs where id = ?").bind(event.id).first();
+    const row = await (await shardDb(event.makerspace_id))
+      .prepare("select reason from skill_audit_logs where id = ?")
+      .bind(event.id)
+      .first();
     expect(row).toEqual({ reason: "original" });
   });
 

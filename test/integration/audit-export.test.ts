@@ -7,6 +7,7 @@ import { expectError, expectValidation } from "../helpers/assertions";
 import { auditEvent, auditRowCount, deliver, runCron } from "../helpers/audit";
 import { call, callJson } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { shardDb } from "../helpers/shards";
 import { admin, member, superAdmin } from "../helpers/tokens";
 
 const DAY = 86_400_000;
@@ -138,7 +139,8 @@ describe("audit archive (R2) and export (NDJSON)", () => {
     await deliver(old.slice(0, 60));
     await deliver(old.slice(60));
     await runCron(DAILY_CRON, now);
-    const stmt = env.DB.prepare(
+    const db = await shardDb(ms);
+    const stmt = db.prepare(
       "insert into skill_audit_logs (id, action, makerspace_id, metadata, created_at) values (?, 'skill_updated', ?, '{}', ?)",
     );
     const recent = Array.from({ length: 6000 }, (_, i) => ({
@@ -146,7 +148,7 @@ describe("audit archive (R2) and export (NDJSON)", () => {
       at: at(now, 30, i),
     }));
     for (let i = 0; i < recent.length; i += 500) {
-      await env.DB.batch(recent.slice(i, i + 500).map((r) => stmt.bind(r.id, ms, r.at)));
+      await db.batch(recent.slice(i, i + 500).map((r) => stmt.bind(r.id, ms, r.at)));
     }
     const out = await exported("", await admin(ms));
     expect(out.events).toHaveLength(6120);

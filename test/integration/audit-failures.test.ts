@@ -3,29 +3,49 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AuditEvent } from "../../src/audit/events";
 import { droppedAuditEvents } from "../../src/audit/producer";
+import type { Deps } from "../../src/context";
 import { HOURLY_CRON } from "../../src/cron/scheduled";
+import { keysetAcrossShards } from "../../src/db/fan-out";
+import type { ShardName } from "../../src/db/shards";
 import { buildDeps } from "../../src/deps";
-import { listDeadLetters, retryDeadLetter } from "../../src/services/dead-letters";
-import { auditEvent, auditRowCount, deliver, failingBatchEnv, outboxRow, queueSpy, runCron } from "../helpers/audit";
+import { encodeCursor } from "../../src/services/audit-logs";
+import { DEAD_LETTER_ORDER, listDeadLetters, retryDeadLetter } from "../../src/services/dead-letters";
+import {
+  auditEvent,
+  auditRowCount,
+  deliver,
+  failingBatchEnv,
+  insertOutbox as insertOutboxRow,
+  outboxRow,
+  queueSpy,
+  runCron,
+  shardEvent,
+} from "../helpers/audit";
 import { makeEquipment } from "../helpers/factories";
 import { faultyEnv, TRANSIENT_D1_ERRORS } from "../helpers/faulty-d1";
 import { callJson } from "../helpers/http";
+import { onEveryShard, shardDb, shardOf, shards } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
 
 async function insertOutbox(event: AuditEvent, attempts = 0, createdAt = event.created_at): Promise<void> {
-  await env.DB.prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, ?)")
-    .bind(event.id, JSON.stringify(event), createdAt, attempts)
-    .run();
+  await insertOutboxRow(event, { attempts, createdAt });
 }
 
 async function deadLetter(id: string) {
-  return env.DB.prepare("select * from audit_dead_letters where id = ?").bind(id).first<Record<string, unknown>>();
+  const rows = await onEveryShard(
+    async (db) =>
+      (await db.prepare("select * from audit_dead_letters where id = ?").bind(id).all<Record<string, unknown>>())
+        .results,
+  );
+  return rows[0] ?? null;
 }
 
 async function clearBacklog(): Promise<void> {
-  await env.DB.batch([env.DB.prepare("delete from audit_outbox"), env.DB.prepare("delete from audit_dead_letters")]);
+  for (const { db } of shards()) {
+    await db.batch([db.prepare("delete from audit_outbox"), db.prepare("delete from audit_dead_letters")]);
+  }
 }
 
 /** Runs a service with deps over `runEnv`, waiting for its off-response work. */
@@ -39,25 +59,28 @@ async function withDeps<T>(runEnv: Env, run: (deps: ReturnType<typeof buildDeps>
 describe("one event D1 rejects does not hold back its batch", () => {
   beforeAll(async () => {
     // A real D1 rejection of one row (no mock): the trigger refuses events whose reason is "poison".
-    await env.DB.prepare(
-      `create trigger reject_poison before insert on skill_audit_logs when new.reason = 'poison'
-       begin select raise(abort, 'poison event rejected'); end`,
-    ).run();
+    for (const { db } of shards()) {
+      await db
+        .prepare(
+          `create trigger reject_poison before insert on skill_audit_logs when new.reason = 'poison'
+           begin select raise(abort, 'poison event rejected'); end`,
+        )
+        .run();
+    }
   });
   afterAll(async () => {
-    await env.DB.prepare("drop trigger reject_poison").run();
+    for (const { db } of shards()) await db.prepare("drop trigger reject_poison").run();
   });
 
   it("the consumer writes and acks the 99 good events and retries only the bad one", async () => {
     const good = Array.from({ length: 99 }, () => auditEvent());
     const poison = auditEvent({ reason: "poison" });
-    await env.DB.batch(
+    const db = await shardDb("ms-1");
+    await db.batch(
       [...good, poison].map((e) =>
-        env.DB.prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, 0)").bind(
-          e.id,
-          JSON.stringify(e),
-          e.created_at,
-        ),
+        db
+          .prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, 0)")
+          .bind(e.id, JSON.stringify(e), e.created_at),
       ),
     );
     const bodies = [...good.slice(0, 50), poison, ...good.slice(50)];
@@ -87,7 +110,7 @@ describe("verify events that can be neither sent nor written", () => {
   it("are counted and logged as lost with their request id", async () => {
     const eq = await makeEquipment({ makerspace_id: "ms-lost" });
     const spy = queueSpy({ fail: true });
-    const broken = { ...spy.env, DB: failingBatchEnv().DB } as Env;
+    const broken = { ...failingBatchEnv(), AUDIT_QUEUE: spy.env.AUDIT_QUEUE } as Env;
     const errors = vi.spyOn(console, "error");
     const before = droppedAuditEvents();
     const requestId = `verify-lost-${crypto.randomUUID()}`;
@@ -135,36 +158,49 @@ describe("the relay's dead letters", () => {
   });
 
   it("listDeadLetters pages newest failure first; retryDeadLetter re-queues once", async () => {
-    const events = [auditEvent({ makerspace_id: "ms-dl-a" }), auditEvent({ makerspace_id: "ms-dl-b" })];
+    const events = [await shardEvent({ makerspace_id: "ms-dl-a" }), await shardEvent({ makerspace_id: "ms-dl-b" })];
     for (const e of events) await insertOutbox(e, 10, minutesAgo(30));
-    await env.DB.prepare(
+    // An unreadable row names no makerspace; untagged, it is SHARD_0's.
+    await env.SHARD_0.prepare(
       "insert into audit_outbox (id, payload, created_at, attempts) values ('evt-garbled', 'x', ?, 0)",
     )
       .bind(minutesAgo(30))
       .run();
     await runCron(HOURLY_CRON, new Date(), queueSpy().env);
 
-    const page1 = await withDeps(env, (deps) => listDeadLetters(deps, { limit: 2 }));
+    const page = async (deps: Deps, q: { limit: number; cursor?: string; makerspace_id?: string }) =>
+      keysetAcrossShards(
+        deps,
+        q.makerspace_id === undefined,
+        q.limit,
+        (d) => listDeadLetters(d, q),
+        DEAD_LETTER_ORDER,
+        (d) => encodeCursor({ createdAt: d.failed_at, id: d.id }),
+      );
+    const page1 = await withDeps(env, (deps) => page(deps, { limit: 2 }));
     expect(page1.items).toHaveLength(2);
     expect(page1.next_cursor).not.toBeNull();
-    const page2 = await withDeps(env, (deps) => listDeadLetters(deps, { limit: 2, cursor: page1.next_cursor ?? "" }));
+    const page2 = await withDeps(env, (deps) => page(deps, { limit: 2, cursor: page1.next_cursor ?? "" }));
     const all = [...page1.items, ...page2.items];
     expect(all.map((d) => d.id).sort()).toEqual([...events.map((e) => e.id), "evt-garbled"].sort());
     const garbled = all.find((d) => d.id === "evt-garbled");
     expect(garbled).toMatchObject({ event: null, payload: "x", reason: "unreadable payload", makerspace_id: null });
-    const one = await withDeps(env, (deps) => listDeadLetters(deps, { limit: 50, makerspace_id: "ms-dl-a" }));
+    const home = (await shardOf("ms-dl-a")) as ShardName;
+    const one = await withDeps(env, (deps) =>
+      listDeadLetters(deps.onShard(home), { limit: 50, makerspace_id: "ms-dl-a" }),
+    );
     expect(one.items.map((d) => d.event)).toEqual([events[0]]);
 
     const target = events[0] as AuditEvent;
     const spy = queueSpy();
-    expect(await withDeps(spy.env, (deps) => retryDeadLetter(deps, target.id))).toEqual({
+    expect(await withDeps(spy.env, (deps) => retryDeadLetter(deps.onShard(home), target.id))).toEqual({
       id: target.id,
       requeued: true,
     });
     expect(spy.sent).toEqual([target]);
     expect(await deadLetter(target.id)).toBeNull();
     expect(await outboxRow(target.id)).toMatchObject({ attempts: 0 });
-    await expect(withDeps(env, (deps) => retryDeadLetter(deps, target.id))).rejects.toMatchObject({
+    await expect(withDeps(env, (deps) => retryDeadLetter(deps.onShard(home), target.id))).rejects.toMatchObject({
       type: "not_found",
     });
     await expect(withDeps(env, (deps) => retryDeadLetter(deps, "evt-garbled"))).rejects.toMatchObject({
@@ -202,6 +238,7 @@ describe("GET /health?deep=1 reports the audit backlog", () => {
         d1: "ok",
         schema: "ok",
         kv: "ok",
+        shards: { SHARD_0: "ok", SHARD_1: "ok" },
         outbox: { pending: 0, oldest_age_s: 0 },
         dead_letters: 0,
         audit_events_lost: expect.any(Number),

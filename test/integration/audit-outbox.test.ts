@@ -1,18 +1,24 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AuditEvent } from "../../src/audit/events";
 import { HOURLY_CRON } from "../../src/cron/scheduled";
-import { auditEvent, auditRowCount, deliver, outboxRow, queueSpy, runCron } from "../helpers/audit";
+import {
+  auditEvent,
+  auditRowCount,
+  deliver,
+  insertOutbox as insertOutboxRow,
+  outboxRow,
+  queueSpy,
+  runCron,
+} from "../helpers/audit";
 import { callJson } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { shardDb } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 const minutes = (n: number) => new Date(Date.now() + n * 60_000);
 
 async function insertOutbox(event: AuditEvent, payload = JSON.stringify(event)): Promise<void> {
-  await env.DB.prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, 0)")
-    .bind(event.id, payload, event.created_at)
-    .run();
+  await insertOutboxRow(event, { payload });
 }
 
 describe("transactional outbox and its relay", () => {
@@ -31,9 +37,8 @@ describe("transactional outbox and its relay", () => {
       expect.objectContaining({ level: "warn", msg: "audit send failed; left in outbox for the cron", events: 1 }),
     ]);
 
-    const pending = await env.DB.prepare(
-      "select id, payload, attempts from audit_outbox where json_extract(payload, '$.skill_id') = ?",
-    )
+    const pending = await (await shardDb("ms-outbox"))
+      .prepare("select id, payload, attempts from audit_outbox where json_extract(payload, '$.skill_id') = ?")
       .bind(created.body.id)
       .all<{ id: string; payload: string; attempts: number }>();
     expect(pending.results).toHaveLength(1);
@@ -88,13 +93,12 @@ describe("transactional outbox and its relay", () => {
     const events = Array.from({ length: 150 }, (_, i) =>
       auditEvent({ makerspace_id: "ms-backlog", created_at: new Date(Date.now() - 600_000 + i).toISOString() }),
     );
-    await env.DB.batch(
+    const db = await shardDb("ms-backlog");
+    await db.batch(
       events.map((e) =>
-        env.DB.prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, 0)").bind(
-          e.id,
-          JSON.stringify(e),
-          e.created_at,
-        ),
+        db
+          .prepare("insert into audit_outbox (id, payload, created_at, attempts) values (?, ?, ?, 0)")
+          .bind(e.id, JSON.stringify(e), e.created_at),
       ),
     );
     const relay = queueSpy();
@@ -115,7 +119,8 @@ describe("transactional outbox and its relay", () => {
     expect(relay.sent.map((e) => e.id)).toContain(good.id);
     expect(relay.sent.map((e) => e.id)).not.toContain(broken.id);
     expect(await outboxRow(broken.id)).toBeNull();
-    const dead = await env.DB.prepare("select payload, reason, makerspace_id from audit_dead_letters where id = ?")
+    const dead = await (await shardDb(broken.makerspace_id))
+      .prepare("select payload, reason, makerspace_id from audit_dead_letters where id = ?")
       .bind(broken.id)
       .first();
     expect(dead).toEqual({ payload: "{not json", reason: "unreadable payload", makerspace_id: null });

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectError, expectValidation } from "../helpers/assertions";
 import { queueSpy } from "../helpers/audit";
@@ -6,6 +5,7 @@ import { ISO_MS } from "../helpers/certifications";
 import { auditEvents, type BadgeBody, randomUid, registerBadge, registerDevice } from "../helpers/devices";
 import { type EquipmentFixture, makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { admin, device, member, superAdmin } from "../helpers/tokens";
 
 async function sha256Hex(text: string): Promise<string> {
@@ -30,7 +30,8 @@ describe("badges", () => {
         uid_last4: "6E7F",
         created_at: expect.stringMatching(ISO_MS),
       });
-      const row = await env.DB.prepare("select * from badges where id = ?")
+      const row = await (await shardDb("ms-1"))
+        .prepare("select * from badges where id = ?")
         .bind(res.body.id)
         .first<Record<string, string>>();
       expect(row?.uid_sha256).toBe(await sha256Hex("04A23B4C5D6E7F"));

@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectError } from "../helpers/assertions";
 import { auditFor, createRequest, grant, review, uniqueUser, userSkillRows } from "../helpers/certifications";
 import { makeSkill } from "../helpers/factories";
 import { envBeforeNextBatch } from "../helpers/interleave";
+import { countOnEveryShard } from "../helpers/shards";
 import { admin, member } from "../helpers/tokens";
 
 const actionsOf = async (user: string) => (await auditFor(user)).map((e) => e.action).sort();
@@ -83,12 +83,12 @@ describe("racing reviews and grants", () => {
     expectError(refused as NonNullable<typeof refused>, 409, "request_conflict", {
       existing_request_id: created?.body.id,
     });
-    const pending = await env.DB.prepare(
+    const pending = await countOnEveryShard(
       "select count(*) as n from skill_requests where user_id = ? and skill_id = ? and status = 'pending'",
-    )
-      .bind(user, skill.id)
-      .first<{ n: number }>();
-    expect(pending?.n).toBe(1);
+      user,
+      skill.id,
+    );
+    expect(pending).toBe(1);
   });
 
   it("a grant that loses the insert race renews the row that won (200, no stray event)", async () => {

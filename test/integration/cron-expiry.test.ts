@@ -9,6 +9,7 @@ import { runCron } from "../helpers/audit";
 import { countingEnv } from "../helpers/counting-d1";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson } from "../helpers/http";
+import { shardDb, shardOf } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 const DAY = 86_400_000;
@@ -17,7 +18,8 @@ const DAY = 86_400_000;
 async function seedOverdue(makerspace: string, count: number, now: Date): Promise<string[]> {
   const skills = await Promise.all([0, 1, 2].map(() => makeSkill({ makerspace_id: makerspace })));
   const ids: string[] = [];
-  const stmt = env.DB.prepare(
+  const db = await shardDb(makerspace);
+  const stmt = db.prepare(
     `insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at, expires_at, certified_by, created_at, updated_at)
      values (?, ?, ?, ?, 'certified', ?, ?, 'seed', ?, ?)`,
   );
@@ -38,7 +40,7 @@ async function seedOverdue(makerspace: string, count: number, now: Date): Promis
       created,
     );
   });
-  await env.DB.batch(statements);
+  await db.batch(statements);
   return ids;
 }
 
@@ -47,34 +49,41 @@ async function seedOverdue(makerspace: string, count: number, now: Date): Promis
  * still in the outbox, or already written by the consumer (which moves it atomically).
  */
 async function expiredEventRefs(makerspace: string): Promise<string[]> {
-  const rows = await env.DB.prepare(
-    `select json_extract(payload, '$.metadata.user_skill_id') as ref from audit_outbox
+  const rows = await (await shardDb(makerspace))
+    .prepare(
+      `select json_extract(payload, '$.metadata.user_skill_id') as ref from audit_outbox
        where json_extract(payload, '$.action') = 'skill_expired' and json_extract(payload, '$.makerspace_id') = ?1
      union all
      select json_extract(metadata, '$.user_skill_id') as ref from skill_audit_logs
        where action = 'skill_expired' and makerspace_id = ?1`,
-  )
+    )
     .bind(makerspace)
     .all<{ ref: string }>();
   return rows.results.map((r) => r.ref);
 }
 
 async function statusCount(makerspace: string, status: string): Promise<number> {
-  const row = await env.DB.prepare("select count(*) as n from user_skills where makerspace_id = ? and status = ?")
+  const db = await shardDb(makerspace);
+  const row = await db
+    .prepare("select count(*) as n from user_skills where makerspace_id = ? and status = ?")
     .bind(makerspace, status)
     .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
 async function equipmentVersions(makerspace: string): Promise<Map<string, number>> {
-  const rows = await env.DB.prepare("select id, allowlist_version as v from equipment where makerspace_id = ?")
+  const db = await shardDb(makerspace);
+  const rows = await db
+    .prepare("select id, allowlist_version as v from equipment where makerspace_id = ?")
     .bind(makerspace)
     .all<{ id: string; v: number }>();
   return new Map(rows.results.map((r) => [r.id, r.v]));
 }
 
-function deps(now: Date) {
-  return buildDeps(env, createExecutionContext(), `test-${crypto.randomUUID()}`, { now });
+/** Deps on the makerspace's shard, as the cron runs there. */
+async function deps(now: Date, makerspace: string) {
+  const shard = (await shardOf(makerspace)) ?? "SHARD_0";
+  return buildDeps(env, createExecutionContext(), `test-${crypto.randomUUID()}`, { now, shard });
 }
 
 describe("certification expiry (hourly cron)", () => {
@@ -83,6 +92,7 @@ describe("certification expiry (hourly cron)", () => {
     const now = new Date();
     const ids = await seedOverdue(ms, 1200, now);
     const skill = await makeSkill({ makerspace_id: ms });
+    const db = await shardDb(ms);
     // Rows the cron must leave alone.
     const controls = [
       ["ctl-future", "certified", new Date(now.getTime() + DAY).toISOString()],
@@ -91,10 +101,11 @@ describe("certification expiry (hourly cron)", () => {
       ["ctl-pending", "pending", new Date(now.getTime() - DAY).toISOString()],
     ] as const;
     for (const [user, status, expires] of controls) {
-      await env.DB.prepare(
-        `insert into user_skills (id, user_id, skill_id, makerspace_id, status, expires_at, created_at, updated_at)
+      await db
+        .prepare(
+          `insert into user_skills (id, user_id, skill_id, makerspace_id, status, expires_at, created_at, updated_at)
          values (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
+        )
         .bind(`us_${user}`, user, skill.id, ms, status, expires, now.toISOString(), now.toISOString())
         .run();
     }
@@ -107,10 +118,10 @@ describe("certification expiry (hourly cron)", () => {
     expect(refs).toHaveLength(1200);
     expect(new Set(refs)).toEqual(new Set(ids));
 
-    const row = await env.DB.prepare("select status, updated_at from user_skills where id = ?").bind(ids[0]).first();
+    const row = await db.prepare("select status, updated_at from user_skills where id = ?").bind(ids[0]).first();
     expect(row).toEqual({ status: "expired", updated_at: now.toISOString() });
     for (const [user, status] of controls) {
-      const ctl = await env.DB.prepare("select status from user_skills where id = ?").bind(`us_${user}`).first();
+      const ctl = await db.prepare("select status from user_skills where id = ?").bind(`us_${user}`).first();
       expect(ctl).toEqual({ status });
     }
   });
@@ -147,7 +158,7 @@ describe("certification expiry (hourly cron)", () => {
     });
     await runCron(HOURLY_CRON, new Date(), { ...env, USER_SKILLS_CACHE: kv } as Env);
     expect(kvOps).toEqual([]);
-    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(user))).not.toBeNull();
+    expect(await env.USER_SKILLS_CACHE.get(userSkillsKey(ms, user))).not.toBeNull();
     const after = await callJson<{ can_access: boolean }>("GET", path, { token: await admin(ms) });
     expect(after.body.can_access).toBe(false);
   });
@@ -156,19 +167,19 @@ describe("certification expiry (hourly cron)", () => {
     const ms = "ms-exp-event";
     const now = new Date();
     const [id] = await seedOverdue(ms, 1, now);
-    const before = await env.DB.prepare("select * from user_skills where id = ?")
-      .bind(id)
-      .first<Record<string, string>>();
-    const summary = await expireCertifications(deps(now));
+    const db = await shardDb(ms);
+    const before = await db.prepare("select * from user_skills where id = ?").bind(id).first<Record<string, string>>();
+    const summary = await expireCertifications(await deps(now, ms));
     expect(summary).toMatchObject({ expired: 1, more: false });
-    const out = await env.DB.prepare(
-      `select payload from audit_outbox
+    const out = await db
+      .prepare(
+        `select payload from audit_outbox
          where json_extract(payload, '$.makerspace_id') = ?1 and json_extract(payload, '$.action') = 'skill_expired'
        union all select json_object('id', id, 'action', action, 'user_id', user_id, 'skill_id', skill_id,
          'makerspace_id', makerspace_id, 'performed_by', performed_by, 'reason', reason,
          'metadata', json(metadata), 'created_at', created_at) from skill_audit_logs
          where makerspace_id = ?1 and action = 'skill_expired'`,
-    )
+      )
       .bind(ms)
       .all<{ payload: string }>();
     expect(out.results).toHaveLength(1);
@@ -189,9 +200,9 @@ describe("certification expiry (hourly cron)", () => {
     const ms = "ms-exp-budget";
     const now = new Date();
     await seedOverdue(ms, 120, now);
-    const first = await expireCertifications(deps(now), { batchSize: 50, maxBatches: 2 });
+    const first = await expireCertifications(await deps(now, ms), { batchSize: 50, maxBatches: 2 });
     expect(first).toMatchObject({ expired: 100, batches: 2, more: true });
-    const second = await expireCertifications(deps(now), { batchSize: 50, maxBatches: 2 });
+    const second = await expireCertifications(await deps(now, ms), { batchSize: 50, maxBatches: 2 });
     expect(second).toMatchObject({ expired: 20, batches: 1, more: false });
     expect(await expiredEventRefs(ms)).toHaveLength(120);
   });
@@ -204,8 +215,8 @@ describe("certification expiry (hourly cron)", () => {
     let batches = 0;
     for (let round = 0; round < 3; round += 1) {
       const [a, b] = await Promise.all([
-        expireCertifications(deps(now), { batchSize: 100, maxBatches: 4 }),
-        expireCertifications(deps(now), { batchSize: 100, maxBatches: 4 }),
+        expireCertifications(await deps(now, ms), { batchSize: 100, maxBatches: 4 }),
+        expireCertifications(await deps(now, ms), { batchSize: 100, maxBatches: 4 }),
       ]);
       reported += a.expired + b.expired;
       batches += a.batches + b.batches;
@@ -233,14 +244,16 @@ describe("certification expiry (hourly cron)", () => {
     });
     // Seeded set-based: 20,000 members × 5 skills, overdue by 1 s to ~28 h.
     const created = new Date(now.getTime() - 400 * DAY).toISOString();
-    await env.DB.prepare(
-      `with recursive n(i) as (select 0 union all select i + 1 from n where i < 99999)
+    const db = await shardDb(ms);
+    await db
+      .prepare(
+        `with recursive n(i) as (select 0 union all select i + 1 from n where i < 99999)
        insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at, expires_at, certified_by, created_at, updated_at)
        select 'us-100k-' || i, 'm100k-' || (i / 5),
          json_extract(?1, '$[' || (i % 5) || ']'), ?2, 'certified', ?3,
          strftime('%Y-%m-%dT%H:%M:%fZ', ?4, '-' || (1 + i) || ' seconds'), 'seed', ?3, ?3
        from n`,
-    )
+      )
       .bind(JSON.stringify(skills.map((s) => s.id)), ms, created, now.toISOString())
       .run();
     const versionsBefore = await equipmentVersions(ms);
@@ -252,10 +265,11 @@ describe("certification expiry (hourly cron)", () => {
 
     expect(await statusCount(ms, "expired")).toBe(100_000);
     expect(await statusCount(ms, "certified")).toBe(0);
-    const events = await env.DB.prepare(
-      `select count(*) as n, count(distinct json_extract(metadata, '$.user_skill_id')) as refs, count(distinct id) as ids
+    const events = await db
+      .prepare(
+        `select count(*) as n, count(distinct json_extract(metadata, '$.user_skill_id')) as refs, count(distinct id) as ids
          from skill_audit_logs where makerspace_id = ? and action = 'skill_expired'`,
-    )
+      )
       .bind(ms)
       .first<{ n: number; refs: number; ids: number }>();
     expect(events).toEqual({ n: 100_000, refs: 100_000, ids: 100_000 });

@@ -5,12 +5,14 @@ import { auditEvent, auditRowCount, deliver, runCron } from "../helpers/audit";
 import { countingEnv } from "../helpers/counting-d1";
 import { envWith } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { shardDb, shards } from "../helpers/shards";
 
 const DAY = 86_400_000;
 const daysAgo = (now: Date, days: number, ms = 0) => new Date(now.getTime() - days * DAY + ms).toISOString();
 
 async function countIn(makerspace: string): Promise<number> {
-  const row = await env.DB.prepare("select count(*) as n from skill_audit_logs where makerspace_id = ?")
+  const row = await (await shardDb(makerspace))
+    .prepare("select count(*) as n from skill_audit_logs where makerspace_id = ?")
     .bind(makerspace)
     .first<{ n: number }>();
   return row?.n ?? 0;
@@ -39,10 +41,11 @@ describe("audit retention (daily cron)", () => {
   it("follows the configured retention and purges a backlog larger than one batch", async () => {
     const now = new Date();
     const ms = "ms-retention-backlog";
-    const stmt = env.DB.prepare(
+    const db = await shardDb(ms);
+    const stmt = db.prepare(
       "insert into skill_audit_logs (id, action, makerspace_id, metadata, created_at) values (?, 'skill_granted', ?, '{}', ?)",
     );
-    await env.DB.batch(Array.from({ length: 2500 }, (_, i) => stmt.bind(`old-${i}`, ms, daysAgo(now, 40, i))));
+    await db.batch(Array.from({ length: 2500 }, (_, i) => stmt.bind(`old-${i}`, ms, daysAgo(now, 40, i))));
     const recent = auditEvent({ makerspace_id: ms, created_at: daysAgo(now, 29) });
     await deliver([recent]);
 
@@ -77,15 +80,16 @@ describe("audit retention (daily cron)", () => {
     const now = new Date();
     const base = daysAgo(now, 2000);
     // Two-thirds access events a year old, one-third change events past the five years.
-    await env.DB.prepare(
-      `with recursive n(i) as (select 0 union all select i + 1 from n where i < 299999)
+    await (await shardDb(ms))
+      .prepare(
+        `with recursive n(i) as (select 0 union all select i + 1 from n where i < 299999)
        insert into skill_audit_logs (id, action, user_id, makerspace_id, performed_by, metadata, created_at)
        select 'old-' || i, case when i % 3 = 0 then 'skill_granted' when i % 3 = 1 then 'access_granted' else 'access_denied' end,
          'member-' || (i % 5000), ?1, 'door-1', '{"equipment_id":"eq-1"}',
          case when i % 3 = 0 then strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '+' || i || ' seconds')
               else strftime('%Y-%m-%dT%H:%M:%fZ', ?3, '+' || i || ' seconds') end
        from n`,
-    )
+      )
       .bind(ms, base, daysAgo(now, 365))
       .run();
     const recent = auditEvent({ makerspace_id: ms, action: "access_granted", created_at: daysAgo(now, 1) });
@@ -97,10 +101,11 @@ describe("audit retention (daily cron)", () => {
     const took = Date.now() - started;
     expect(await countIn(ms)).toBe(1);
     expect(await auditRowCount(recent.id)).toBe(1);
-    // 20 + 10 full statements and one short one per phase: a million rows would take ~100. The
-    // daily run's other jobs add four queries with nothing to do (reminders: mark, read pending;
-    // webhook history: one short delete per table).
-    expect(counter.queries).toBeLessThanOrEqual(36);
+    // 20 + 10 full statements and one short one per phase: a million rows would take ~100. Every
+    // other shard finds nothing, in one statement per phase. The daily run's other jobs add, per
+    // shard, four queries with nothing to do (reminders: mark, read pending; webhook history: one
+    // short delete per table).
+    expect(counter.queries).toBeLessThanOrEqual(32 + 2 * (shards().length - 1) + 4 * shards().length);
     console.info(JSON.stringify({ level: "info", msg: "retention of 300k", ms: took, queries: counter.queries }));
   }, 180_000);
 
@@ -127,25 +132,28 @@ describe("audit retention (daily cron)", () => {
 describe("webhook history retention (daily cron)", () => {
   it("deletes delivery attempts older than WEBHOOK_DELIVERY_RETENTION_DAYS and reminders 30 days past expiry", async () => {
     const now = new Date();
-    const attempt = env.DB.prepare(
+    const db = await shardDb("ms-retention");
+    const attempt = db.prepare(
       `insert into webhook_deliveries (id, webhook_id, event_id, event_type, attempt, delivered_at)
        values (?, 'wh_retention', 'evt_r', 'webhook.test', 1, ?)`,
     );
-    const marker = env.DB.prepare(
+    const marker = db.prepare(
       `insert into certification_reminders (user_skill_id, threshold_days, expires_at, makerspace_id, event_id, created_at)
        values (?, 1, ?, 'ms-retention', 'evt_m', ?)`,
     );
-    await env.DB.batch([
+    await db.batch([
       attempt.bind("whd_old", daysAgo(now, 31)),
       attempt.bind("whd_kept", daysAgo(now, 29)),
       marker.bind("us_old", daysAgo(now, 31), daysAgo(now, 32)),
       marker.bind("us_kept", daysAgo(now, 29), daysAgo(now, 30)),
     ]);
     await runCron(DAILY_CRON, now);
-    const left = await env.DB.prepare(
-      `select (select group_concat(id) from webhook_deliveries where webhook_id = 'wh_retention') as attempts,
+    const left = await db
+      .prepare(
+        `select (select group_concat(id) from webhook_deliveries where webhook_id = 'wh_retention') as attempts,
               (select group_concat(user_skill_id) from certification_reminders where makerspace_id = 'ms-retention') as markers`,
-    ).first<{ attempts: string; markers: string }>();
+      )
+      .first<{ attempts: string; markers: string }>();
     expect(left).toEqual({ attempts: "whd_kept", markers: "us_kept" });
   });
 });

@@ -1,23 +1,31 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { AuditEvent } from "../../src/audit/events";
 import { expectError } from "../helpers/assertions";
-import { auditEvent, outboxRow } from "../helpers/audit";
+import { outboxRow, shardEvent } from "../helpers/audit";
 import { callJson } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { admin, member, superAdmin } from "../helpers/tokens";
 
 const base = "/api/v1/skills/audit-logs/dead-letters";
-const event = auditEvent({ makerspace_id: "ms-1", action: "skill_revoked" });
+let event: AuditEvent;
 
 beforeAll(async () => {
+  // An event of ms-1 (its id tagged with ms-1's shard, where its dead letter is), and an unreadable
+  // one naming no makerspace (untagged: SHARD_0's).
+  event = await shardEvent({ makerspace_id: "ms-1", action: "skill_revoked" });
   const failedAt = new Date().toISOString();
-  await env.DB.batch([
-    env.DB.prepare(
+  await (await shardDb("ms-1"))
+    .prepare(
       "insert into audit_dead_letters (id, payload, makerspace_id, action, created_at, attempts, failed_at, reason) values (?, ?, ?, ?, ?, 10, ?, 'send failed')",
-    ).bind(event.id, JSON.stringify(event), "ms-1", event.action, event.created_at, failedAt),
-    env.DB.prepare(
-      "insert into audit_dead_letters (id, payload, makerspace_id, action, created_at, attempts, failed_at, reason) values ('evt-garbled', 'x', null, null, ?, 1, ?, 'unreadable payload')",
-    ).bind(failedAt, failedAt),
-  ]);
+    )
+    .bind(event.id, JSON.stringify(event), "ms-1", event.action, event.created_at, failedAt)
+    .run();
+  await env.SHARD_0.prepare(
+    "insert into audit_dead_letters (id, payload, makerspace_id, action, created_at, attempts, failed_at, reason) values ('evt-garbled', 'x', null, null, ?, 1, ?, 'unreadable payload')",
+  )
+    .bind(failedAt, failedAt)
+    .run();
 });
 
 describe("dead-letter routes (super_admin only)", () => {

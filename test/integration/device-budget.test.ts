@@ -6,6 +6,7 @@ import { countingEnv } from "../helpers/counting-d1";
 import { randomUid, registerBadge, registerDevice } from "../helpers/devices";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 /**
@@ -125,23 +126,33 @@ describe("D1 round-trip budget: devices, badges, allow-lists", () => {
     const ms = "ms-hb-scale";
     const skill = await makeSkill({ makerspace_id: ms });
     // 300 items, all needing the skill, 200 certified members: what a heartbeat used to recompute.
-    await testEnv.DB.prepare(
-      `with recursive n(i) as (select 1 union all select i + 1 from n where i < 300)
+    const db = await shardDb(ms);
+    await db
+      .prepare(
+        `with recursive n(i) as (select 1 union all select i + 1 from n where i < 300)
        insert into equipment (id, name, makerspace_id, status, created_at, updated_at)
        select 'eq-hb-' || i, 'Machine ' || i, ?1, 'available', ?2, ?2 from n`,
+      )
+      .bind(ms, new Date().toISOString())
+      .run();
+    await testEnv.DIRECTORY.prepare(
+      `with recursive n(i) as (select 1 union all select i + 1 from n where i < 300)
+       insert into equipment_index (id, makerspace_id, created_at) select 'eq-hb-' || i, ?1, ?2 from n`,
     )
       .bind(ms, new Date().toISOString())
       .run();
-    await testEnv.DB.prepare(
-      "insert into skill_equipment (skill_id, equipment_id) select ?1, id from equipment where makerspace_id = ?2",
-    )
+    await db
+      .prepare(
+        "insert into skill_equipment (skill_id, equipment_id) select ?1, id from equipment where makerspace_id = ?2",
+      )
       .bind(skill.id, ms)
       .run();
-    await testEnv.DB.prepare(
-      `with recursive n(i) as (select 1 union all select i + 1 from n where i < 200)
+    await db
+      .prepare(
+        `with recursive n(i) as (select 1 union all select i + 1 from n where i < 200)
        insert into user_skills (id, user_id, skill_id, makerspace_id, status, expires_at, created_at, updated_at)
        select 'us-hb-' || i, 'hb-member-' || i, ?1, ?2, 'certified', '2999-01-01T00:00:00.000Z', ?3, ?3 from n`,
-    )
+      )
       .bind(skill.id, ms, new Date().toISOString())
       .run();
     const one = await registerDevice({ makerspace_id: ms, equipment_ids: ["eq-hb-7"] });

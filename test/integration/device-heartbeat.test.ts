@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearDeviceCache } from "../../src/cache/devices";
 import { expectError, expectUnauthorized, expectValidation } from "../helpers/assertions";
@@ -6,6 +5,7 @@ import { ISO_MS } from "../helpers/certifications";
 import { type DeviceBody, registerDevice } from "../helpers/devices";
 import { type EquipmentFixture, makeEquipment } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { admin, token } from "../helpers/tokens";
 
 describe("device heartbeats", () => {
@@ -37,7 +37,7 @@ describe("device heartbeats", () => {
 
       const got = await callJson<DeviceBody>("GET", `/api/v1/devices/${d.id}`, { token: await admin() });
       expect(got.body).toMatchObject({ last_seen_at: res.body.server_time, online: true });
-      const row = await env.DB.prepare("select firmware from devices where id = ?").bind(d.id).first();
+      const row = await (await shardDb("ms-1")).prepare("select firmware from devices where id = ?").bind(d.id).first();
       expect(row).toEqual({ firmware: "1.2.3" });
     });
 
@@ -54,7 +54,7 @@ describe("device heartbeats", () => {
       const hb = await callJson("POST", `/api/v1/devices/${d.id}/heartbeat`, { token: t });
       expect(hb.status).toBe(200);
       const past = new Date(Date.now() - 179_000).toISOString();
-      await env.DB.prepare("update devices set last_seen_at = ? where id = ?").bind(past, d.id).run();
+      await (await shardDb("ms-1")).prepare("update devices set last_seen_at = ? where id = ?").bind(past, d.id).run();
       const online = await callJson<DeviceBody>("GET", `/api/v1/devices/${d.id}`, { token: await admin() });
       expect(online.body.online).toBe(true);
       const short = await callJson<DeviceBody>("GET", `/api/v1/devices/${d.id}`, {
@@ -63,7 +63,10 @@ describe("device heartbeats", () => {
       });
       expect(short.body.online).toBe(false);
       const longAgo = new Date(Date.now() - 181_000).toISOString();
-      await env.DB.prepare("update devices set last_seen_at = ? where id = ?").bind(longAgo, d.id).run();
+      await (await shardDb("ms-1"))
+        .prepare("update devices set last_seen_at = ? where id = ?")
+        .bind(longAgo, d.id)
+        .run();
       const offline = await callJson<DeviceBody>("GET", `/api/v1/devices/${d.id}`, { token: await admin() });
       expect(offline.body).toMatchObject({ last_seen_at: longAgo, online: false });
     });

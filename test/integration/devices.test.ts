@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearDeviceCache } from "../../src/cache/devices";
@@ -8,6 +7,7 @@ import { countingEnv } from "../helpers/counting-d1";
 import { auditEvents, type DeviceBody, registerDevice } from "../helpers/devices";
 import { type EquipmentFixture, makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { adhocDevice, admin, device, member, superAdmin, token } from "../helpers/tokens";
 
 const requirements = "/api/v1/skills/equipment-requirements";
@@ -54,7 +54,8 @@ describe("devices", () => {
       expect(claims.jti).toEqual(expect.any(String));
       const lifetime = (claims.exp as number) - Math.floor(before / 1000);
       expect(Math.abs(lifetime - 365 * 86_400)).toBeLessThan(60);
-      const row = await env.DB.prepare("select * from devices where id = ?")
+      const row = await (await shardDb("ms-1"))
+        .prepare("select * from devices where id = ?")
         .bind(d.id)
         .first<Record<string, unknown>>();
       expect(row?.token_jti).toBe(claims.jti);
@@ -177,7 +178,7 @@ describe("devices", () => {
       expect((await callJson("GET", requirements, { token: first })).status).toBe(200);
       // The rotation happens elsewhere: this isolate's cache still holds the old jti.
       const jti = crypto.randomUUID();
-      await env.DB.prepare("update devices set token_jti = ? where id = ?").bind(jti, d.id).run();
+      await (await shardDb("ms-1")).prepare("update devices set token_jti = ? where id = ?").bind(jti, d.id).run();
       const fresh = await token({
         role: "device",
         sub: d.id,
@@ -227,7 +228,7 @@ describe("devices", () => {
     it("a revocation made elsewhere is honoured once this isolate's cache entry ages out (≤ 30 s)", async () => {
       const { device: d, token: t } = await registerDevice();
       expect((await callJson("GET", requirements, { token: t })).status).toBe(200);
-      await env.DB.prepare("update devices set status = 'revoked' where id = ?").bind(d.id).run();
+      await (await shardDb("ms-1")).prepare("update devices set status = 'revoked' where id = ?").bind(d.id).run();
       // Still cached here: the documented window.
       expect((await callJson("GET", requirements, { token: t })).status).toBe(200);
       clearDeviceCache();
@@ -279,9 +280,10 @@ describe("devices", () => {
       const t = await token({ role: "device", sub: id, claims: { jti: "jti-elsewhere", device_kind: "door" } });
       expectUnauthorized(await callJson("GET", requirements, { token: t }));
       const at = new Date().toISOString();
-      await env.DB.prepare(
-        "insert into devices (id, name, kind, makerspace_id, token_jti, created_at, updated_at) values (?, 'Elsewhere', 'door', 'ms-1', 'jti-elsewhere', ?, ?)",
-      )
+      await (await shardDb("ms-1"))
+        .prepare(
+          "insert into devices (id, name, kind, makerspace_id, token_jti, created_at, updated_at) values (?, 'Elsewhere', 'door', 'ms-1', 'jti-elsewhere', ?, ?)",
+        )
         .bind(id, at, at)
         .run();
       const soon = countingEnv();

@@ -30,7 +30,7 @@ describe("POST /api/v1/equipment", () => {
     const res = await register({ name: "Epilog Laser", makerspace_id: "ms-1" });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
-      id: expect.stringMatching(/^eq_[0-9a-f-]{36}$/),
+      id: expect.stringMatching(/^eq_s\d+_[0-9a-f-]{36}$/),
       name: "Epilog Laser",
       makerspace_id: "ms-1",
       category: null,

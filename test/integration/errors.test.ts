@@ -1,26 +1,18 @@
-import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { expectError, expectValidation } from "../helpers/assertions";
+import { envWithD1, hookD1 } from "../helpers/d1-hooks";
 import { makeSkill, type SkillFixture } from "../helpers/factories";
 import { call, callJson } from "../helpers/http";
 import { admin } from "../helpers/tokens";
 
 const SECRET_SQL = "SELECT secret FROM users WHERE password_hash = 'x'";
 
-/** The test env with a D1 binding whose every statement fails (a wrapper, not a mock of D1). */
+/** The test env with shards whose every statement fails (a wrapper, not a mock of D1). */
 function envWithBrokenDb(): Env {
-  const broken = new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === "prepare" || prop === "batch" || prop === "exec") {
-        return () => {
-          throw new Error(`D1_ERROR: no such table: users: SQLITE_ERROR in ${SECRET_SQL}`);
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { ...env, DB: broken } as Env;
+  const fail = () => {
+    throw new Error(`D1_ERROR: no such table: users: SQLITE_ERROR in ${SECRET_SQL}`);
+  };
+  return envWithD1((db, name) => (name === "DIRECTORY" ? db : hookD1(db, { prepare: fail, batch: fail })));
 }
 
 let skill: SkillFixture;

@@ -1,8 +1,8 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { makeSkill, seedCertification } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { envBeforeNextBatch } from "../helpers/interleave";
+import { shardDb } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 /**
@@ -26,15 +26,15 @@ describe("grant rules re-checked inside the write", () => {
       error_type: "prerequisites_not_met",
       missing_prerequisites: ["Race Base Safety"],
     });
-    const rows = await env.DB.prepare(
-      "select count(*) as n from user_skills where user_id = 'racer-1' and skill_id = ?",
-    )
+    const rows = await (await shardDb("ms-1"))
+      .prepare("select count(*) as n from user_skills where user_id = 'racer-1' and skill_id = ?")
       .bind(advanced.id)
       .first<{ n: number }>();
     expect(rows?.n).toBe(0);
-    const events = await env.DB.prepare(
-      "select count(*) as n from audit_outbox where json_extract(payload, '$.skill_id') = ? and json_extract(payload, '$.user_id') = 'racer-1'",
-    )
+    const events = await (await shardDb("ms-1"))
+      .prepare(
+        "select count(*) as n from audit_outbox where json_extract(payload, '$.skill_id') = ? and json_extract(payload, '$.user_id') = 'racer-1'",
+      )
       .bind(advanced.id)
       .first<{ n: number }>();
     expect(events?.n).toBe(0);
@@ -49,9 +49,11 @@ describe("grant rules re-checked inside the write", () => {
     });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ error_type: "invalid_state" });
-    const rows = await env.DB.prepare("select count(*) as n from user_skills where user_id = 'racer-2'").first<{
-      n: number;
-    }>();
+    const rows = await (await shardDb("ms-1"))
+      .prepare("select count(*) as n from user_skills where user_id = 'racer-2'")
+      .first<{
+        n: number;
+      }>();
     expect(rows?.n).toBe(0);
   });
 });

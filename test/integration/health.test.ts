@@ -4,12 +4,16 @@ import { describe, expect, it } from "vitest";
 import { LATEST_MIGRATION } from "../../src/db/migrations";
 import { expectError } from "../helpers/assertions";
 import { countingEnv } from "../helpers/counting-d1";
+import { envWithD1 } from "../helpers/d1-hooks";
 import { callJson } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
 import { admin } from "../helpers/tokens";
 
-/** The app over a real D1 that has not been migrated (or only partly): a server started too early. */
-const early = { ...env, DB: env.UNMIGRATED_DB } as Env;
+/**
+ * The app over a real D1 that has not been migrated (or only partly), as its directory and every
+ * shard: a server started too early.
+ */
+const early = envWithD1(() => env.UNMIGRATED_DB);
 
 describe("/health?deep=1 and the database schema", () => {
   it("is 503 unavailable until the latest migration is applied, then ok; plain /health never looks", async () => {
@@ -34,7 +38,10 @@ describe("/health?deep=1 and the database schema", () => {
     await applyD1Migrations(env.UNMIGRATED_DB, env.TEST_MIGRATIONS);
     const ready = await callJson("GET", "/health?deep=1", { env: early });
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: "ok", checks: { d1: "ok", schema: "ok", kv: "ok" } });
+    expect(ready.body).toMatchObject({
+      status: "ok",
+      checks: { d1: "ok", schema: "ok", kv: "ok", shards: { SHARD_0: "ok", SHARD_1: "ok" } },
+    });
     expect((await callJson("GET", "/api/v1/skills", { token: await admin(), env: early })).status).toBe(200);
 
     const failed = logs.lines.filter((l) => l.msg === "deep health check failed");
@@ -46,7 +53,7 @@ describe("/health?deep=1 and the database schema", () => {
     expect(logs.messages("error")).toContain("unhandled error");
   });
 
-  it("costs one D1 round trip and one KV read", async () => {
+  it("costs one D1 round trip per database (the directory and each shard, in parallel) and one KV read", async () => {
     const { env: counted, counter } = countingEnv();
     let kvReads = 0;
     const kv = counted.USER_SKILLS_CACHE;
@@ -60,6 +67,6 @@ describe("/health?deep=1 and the database schema", () => {
       env: { ...counted, USER_SKILLS_CACHE: countingKv as unknown as KVNamespace } as Env,
     });
     expect(res.status).toBe(200);
-    expect({ d1: counter.roundTrips, kv: kvReads }).toEqual({ d1: 1, kv: 1 });
+    expect({ d1: counter.byBinding, kv: kvReads }).toEqual({ d1: { DIRECTORY: 1, SHARD_0: 1, SHARD_1: 1 }, kv: 1 });
   });
 });

@@ -1,10 +1,10 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectError, expectUnauthorized } from "../helpers/assertions";
 import { createRequest, grant, type RequestBody, type UserSkillBody, uniqueUser } from "../helpers/certifications";
 import { type BadgeBody, type DeviceBody, randomUid, registerBadge, registerDevice } from "../helpers/devices";
 import { type EquipmentFixture, makeEquipment, makeSkill, type SkillFixture } from "../helpers/factories";
 import { callJson } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { admin, device, member, token } from "../helpers/tokens";
 
 // The attacker holds valid ms-1 tokens; everything below belongs to ms-2.
@@ -280,13 +280,16 @@ describe("an ms-1 token against ms-2's resources", () => {
     expect((await callJson("GET", `/api/v1/equipment/${v.eq.id}`, { token: t2 })).body).toMatchObject({
       status: "available",
     });
-    const badges = await env.DB.prepare("select count(*) as n from badges where id = ?")
+    const badges = await (await shardDb("ms-2"))
+      .prepare("select count(*) as n from badges where id = ?")
       .bind(v.badge.id)
       .first<{ n: number }>();
     expect(badges?.n).toBe(1);
-    const devices = await env.DB.prepare("select count(*) as n from devices where makerspace_id = 'ms-2'").first<{
-      n: number;
-    }>();
+    const devices = await (await shardDb("ms-2"))
+      .prepare("select count(*) as n from devices where makerspace_id = 'ms-2'")
+      .first<{
+        n: number;
+      }>();
     expect(devices?.n).toBe(1);
   });
 });

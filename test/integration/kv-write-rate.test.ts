@@ -13,6 +13,7 @@ import {
 } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { KV_WRITE_INTERVAL_MS, kvWriteLog } from "../helpers/rate-limited-kv";
+import { shardDb } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 /**
@@ -68,7 +69,7 @@ describe("user-skills cache under KV's one write per second per key", () => {
     // The revoke's write waited for the key's second instead of being refused.
     expect(Date.now() - started).toBeGreaterThan(KV_WRITE_INTERVAL_MS / 2);
     expect(await cachedCheck(user)).toMatchObject({ can_access: false, missing_skills: [skills[0]?.name] });
-    expect(log().refusedKeys.slice(before.refusedKeys.length)).not.toContain(userSkillsKey(user));
+    expect(log().refusedKeys.slice(before.refusedKeys.length)).not.toContain(userSkillsKey(MS, user));
   });
 
   it("a reader's fill then a change: the cached check after the change sees it", async () => {
@@ -94,13 +95,13 @@ describe("user-skills cache under KV's one write per second per key", () => {
   it("a write made elsewhere within the second (KV refuses ours) is retried, and the change is seen", async () => {
     const user = uniqueUser("elsewhere");
     // Another isolate wrote this user's entry a moment ago: a stale copy without certifications.
-    await env.USER_SKILLS_CACHE.put(userSkillsKey(user), JSON.stringify({ v: 1, certifications: [] }), {
+    await env.USER_SKILLS_CACHE.put(userSkillsKey(MS, user), JSON.stringify({ v: 1, certifications: [] }), {
       expirationTtl: 300,
     });
     const before = log();
     await grantAll(user, skills);
     const after = log();
-    expect(after.refusedKeys.slice(before.refusedKeys.length)).toContain(userSkillsKey(user));
+    expect(after.refusedKeys.slice(before.refusedKeys.length)).toContain(userSkillsKey(MS, user));
     expect((await cachedCheck(user)).can_access).toBe(true);
   });
 
@@ -118,12 +119,14 @@ describe("user-skills cache under KV's one write per second per key", () => {
   it("the expiry cron right after a change neither fails nor lets the expired certification in", async () => {
     const user = uniqueUser("expiring");
     const [row] = await grantAll(user, [skills[0] as SkillFixture]);
-    await env.DB.prepare("update user_skills set expires_at = ? where id = ?")
+    await (await shardDb(MS))
+      .prepare("update user_skills set expires_at = ? where id = ?")
       .bind(new Date(Date.now() - 1000).toISOString(), (row as UserSkillBody).id)
       .run();
     await runCron(HOURLY_CRON, new Date());
     await runCron(DAILY_CRON, new Date());
-    const status = await env.DB.prepare("select status from user_skills where id = ?")
+    const status = await (await shardDb(MS))
+      .prepare("select status from user_skills where id = ?")
       .bind((row as UserSkillBody).id)
       .first<{ status: string }>();
     expect(status?.status).toBe("expired");

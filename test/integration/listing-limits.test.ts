@@ -6,6 +6,7 @@ import { AuditLogQuerySchema } from "../../src/schemas/audit-logs";
 import { auditLogQuery, encodeCursor } from "../../src/services/audit-logs";
 import { expectValidation } from "../helpers/assertions";
 import { callJson } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 const MS = "ms-listing-limits";
@@ -14,14 +15,17 @@ const MS = "ms-listing-limits";
 async function seedBadges(n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `badge-ll-${String(i).padStart(5, "0")}`);
   const base = Date.parse("2026-01-01T00:00:00.000Z");
+  const db = await shardDb(MS);
   for (let from = 0; from < n; from += 500) {
-    await env.DB.batch(
+    await db.batch(
       ids
         .slice(from, from + 500)
         .map((id, i) =>
-          env.DB.prepare(
-            "insert into badges (id, user_id, makerspace_id, uid_sha256, uid_last4, created_at) values (?, ?, ?, ?, 'ABCD', ?)",
-          ).bind(id, `member-${from + i}`, MS, `hash-${id}`, new Date(base + (from + i) * 1000).toISOString()),
+          db
+            .prepare(
+              "insert into badges (id, user_id, makerspace_id, uid_sha256, uid_last4, created_at) values (?, ?, ?, ?, 'ABCD', ?)",
+            )
+            .bind(id, `member-${from + i}`, MS, `hash-${id}`, new Date(base + (from + i) * 1000).toISOString()),
         ),
     );
   }
@@ -73,9 +77,10 @@ describe("audit-log filters are served by indexes", () => {
   beforeAll(async () => {
     const actions: AuditAction[] = ["skill_granted", "access_granted", "access_denied", "skill_revoked"];
     const base = Date.parse("2026-01-01T00:00:00.000Z");
-    await env.DB.batch(
+    // Plans depend on the schema, not on the shard: SHARD_0 serves for all four makerspaces here.
+    await env.SHARD_0.batch(
       Array.from({ length: 400 }, (_, i) =>
-        env.DB.prepare(
+        env.SHARD_0.prepare(
           "insert into skill_audit_logs (id, action, user_id, skill_id, makerspace_id, performed_by, metadata, created_at) values (?, ?, ?, 'skill-1', ?, 'admin-1', '{}', ?)",
         ).bind(
           `evt-ll-${i}`,
@@ -91,8 +96,8 @@ describe("audit-log filters are served by indexes", () => {
   /** SQLite's plan for the query the service sends for this filter. */
   async function plan(makerspaceId: string | undefined, query: Record<string, string>): Promise<string> {
     const q = AuditLogQuerySchema.parse(query);
-    const { sql, params } = auditLogQuery({ db: createDb(env.DB) }, makerspaceId, q).toSQL();
-    const rows = await env.DB.prepare(`explain query plan ${sql}`)
+    const { sql, params } = auditLogQuery({ db: createDb(env.SHARD_0) }, makerspaceId, q).toSQL();
+    const rows = await env.SHARD_0.prepare(`explain query plan ${sql}`)
       .bind(...params)
       .all<{ detail: string }>();
     return rows.results.map((r) => r.detail).join("; ");

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { expectValidation } from "../helpers/assertions";
 import { makeSkill } from "../helpers/factories";
 import { callJson } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 /**
@@ -15,11 +16,24 @@ const now = new Date().toISOString();
 /** `n` equipment rows of MS written straight to D1 (ids `eq-pl-<prefix>-000` …). */
 async function seedEquipment(prefix: string, n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `eq-pl-${prefix}-${String(i).padStart(3, "0")}`);
-  await env.DB.batch(
+  const db = await shardDb(MS);
+  await db.batch(
     ids.map((id) =>
-      env.DB.prepare(
-        "insert into equipment (id, name, makerspace_id, status, created_at, updated_at) values (?, ?, ?, 'available', ?, ?)",
-      ).bind(id, `Machine ${id}`, MS, now, now),
+      db
+        .prepare(
+          "insert into equipment (id, name, makerspace_id, status, created_at, updated_at) values (?, ?, ?, 'available', ?, ?)",
+        )
+        .bind(id, `Machine ${id}`, MS, now, now),
+    ),
+  );
+  // …and in the directory's equipment index, as a creation through the API claims them.
+  await env.DIRECTORY.batch(
+    ids.map((id) =>
+      env.DIRECTORY.prepare("insert into equipment_index (id, makerspace_id, created_at) values (?, ?, ?)").bind(
+        id,
+        MS,
+        now,
+      ),
     ),
   );
   return ids;
@@ -28,11 +42,14 @@ async function seedEquipment(prefix: string, n: number): Promise<string[]> {
 /** `n` skills of MS written straight to D1. */
 async function seedSkills(prefix: string, n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `skill-pl-${prefix}-${String(i).padStart(3, "0")}`);
-  await env.DB.batch(
+  const db = await shardDb(MS);
+  await db.batch(
     ids.map((id) =>
-      env.DB.prepare(
-        "insert into skills (id, name, category, level, status, makerspace_id, created_at, updated_at) values (?, ?, 'Limits', 'beginner', 'active', ?, ?, ?)",
-      ).bind(id, `Limit ${id}`, MS, now, now),
+      db
+        .prepare(
+          "insert into skills (id, name, category, level, status, makerspace_id, created_at, updated_at) values (?, ?, 'Limits', 'beginner', 'active', ?, ?, ?)",
+        )
+        .bind(id, `Limit ${id}`, MS, now, now),
     ),
   );
   return ids;

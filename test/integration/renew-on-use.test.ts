@@ -1,15 +1,18 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { userSkillsKey } from "../../src/cache/user-skills";
 import { buildDeps } from "../../src/deps";
 import worker from "../../src/index";
 import { renewByUse } from "../../src/services/use-renewal";
 import { auditFor, grant, uniqueUser } from "../helpers/certifications";
 import { countingEnv } from "../helpers/counting-d1";
+import { envWithD1, hookD1 } from "../helpers/d1-hooks";
 import { randomUid, registerBadge } from "../helpers/devices";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { shardDb, shardOf } from "../helpers/shards";
 import { admin, device } from "../helpers/tokens";
 
 /**
@@ -66,7 +69,8 @@ async function verify(s: Pick<Setup, "equipmentId">, body: Record<string, unknow
 }
 
 async function row(certId: string) {
-  return env.DB.prepare("select status, expires_at, last_use_renewal_at, updated_at from user_skills where id = ?")
+  return (await shardDb("ms-1"))
+    .prepare("select status, expires_at, last_use_renewal_at, updated_at from user_skills where id = ?")
     .bind(certId)
     .first<{ status: string; expires_at: string | null; last_use_renewal_at: string | null; updated_at: string }>();
 }
@@ -77,7 +81,7 @@ async function useRenewals(userId: string) {
 
 async function cachedExpiry(userId: string, skillId: string): Promise<string | null | undefined> {
   const entry = await env.USER_SKILLS_CACHE.get<{ certifications: { skill_id: string; expires_at: string | null }[] }>(
-    `user_skills:${userId}`,
+    userSkillsKey("ms-1", userId),
     "json",
   );
   return entry?.certifications.find((c) => c.skill_id === skillId)?.expires_at;
@@ -175,10 +179,12 @@ describe("renewal by use", () => {
     const now = new Date(T0 + 5 * HOUR);
     const due = [{ userSkillId: s.certId, skillId: s.renewing, days: 30, previousExpiresAt: iso(T0 + 30 * DAY) }];
     const use = { userId: s.userId, makerspaceId: "ms-1", equipmentId: s.equipmentId };
+    // On the makerspace's shard, as the verify's own deps are.
+    const shard = (await shardOf("ms-1")) ?? "SHARD_0";
     const renewed = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const ctx = createExecutionContext();
-        const n = await renewByUse(buildDeps(env, ctx, `renew-race-${i}`, { now }), use, due);
+        const n = await renewByUse(buildDeps(env, ctx, `renew-race-${i}`, { now, shard }), use, due);
         await waitOnExecutionContext(ctx);
         return n;
       }),
@@ -194,18 +200,16 @@ describe("renewal by use", () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const held = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            await gate;
-            return target.batch(statements);
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const held = envWithD1((db, name) =>
+      name === "DIRECTORY"
+        ? db
+        : hookD1(db, {
+            batch: async (target, statements) => {
+              await gate;
+              return target.batch(statements);
+            },
+          }),
+    );
     at(T0 + 4 * HOUR);
     const token = await device("door-renew");
     const ctx = createExecutionContext();
@@ -215,7 +219,7 @@ describe("renewal by use", () => {
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body: JSON.stringify({ user_id: s.userId }),
       }),
-      { ...env, DB: held } as Env,
+      held,
       ctx,
     );
     expect(res.status).toBe(200);
@@ -228,19 +232,17 @@ describe("renewal by use", () => {
   it("a failed renewal is logged; the verify's answer stands", async () => {
     const s = await setup();
     const logs = captureLogs();
-    const failing = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch") {
-          return async () => {
-            throw new Error("D1_ERROR: database unavailable (injected)");
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const failing = envWithD1((db, name) =>
+      name === "DIRECTORY"
+        ? db
+        : hookD1(db, {
+            batch: async () => {
+              throw new Error("D1_ERROR: database unavailable (injected)");
+            },
+          }),
+    );
     at(T0 + HOUR);
-    expect((await verify(s, { user_id: s.userId }, { ...env, DB: failing } as Env)).status).toBe(200);
+    expect((await verify(s, { user_id: s.userId }, failing)).status).toBe(200);
     expect(logs.messages("warn")).toContain("renewal by use failed");
     expect((await row(s.certId))?.expires_at).toBe(iso(T0 + 30 * DAY));
   });

@@ -5,6 +5,7 @@ import { buildDeps } from "../../src/deps";
 import { loadBulkCheck, loadSingleCheck } from "../../src/services/access-data";
 import { countingEnv } from "../helpers/counting-d1";
 import { makeEquipment, makeSkill } from "../helpers/factories";
+import { shardOf } from "../helpers/shards";
 
 /**
  * The per-isolate requirements cache is bounded in age from the D1 read that filled it: hits do
@@ -17,7 +18,8 @@ describe("per-isolate requirements cache age", () => {
   async function roundTripsAt(offsetMs: number, load: (deps: ReturnType<typeof buildDeps>) => Promise<unknown>) {
     const { env, counter } = countingEnv();
     const ctx = createExecutionContext();
-    await load(buildDeps(env, ctx, "age-test", { now: new Date(t0 + offsetMs) }));
+    const shard = (await shardOf("ms-1")) ?? "SHARD_0";
+    await load(buildDeps(env, ctx, "age-test", { now: new Date(t0 + offsetMs), shard }));
     await waitOnExecutionContext(ctx);
     return counter.roundTrips;
   }
@@ -26,7 +28,7 @@ describe("per-isolate requirements cache age", () => {
     clearRequirementsCache();
     const eq = await makeEquipment();
     await makeSkill({ equipment_ids: [eq.id] });
-    const single = (deps: ReturnType<typeof buildDeps>) => loadSingleCheck(deps, eq.id, "age-user", "cached");
+    const single = (deps: ReturnType<typeof buildDeps>) => loadSingleCheck(deps, eq.id, "age-user", "cached", "ms-1");
     expect(await roundTripsAt(0, single)).toBe(1);
     expect(await roundTripsAt(10_000, single)).toBe(0);
     expect(await roundTripsAt(20_000, single)).toBe(0);

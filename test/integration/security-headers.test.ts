@@ -89,7 +89,7 @@ describe("CORS (ALLOWED_ORIGINS)", () => {
       expect(res.headers.get("access-control-allow-origin")).toBe(KIOSK_ORIGIN);
       expect(res.headers.get("access-control-allow-methods")).toBe("GET,POST,PUT,DELETE,OPTIONS");
       expect(res.headers.get("access-control-allow-headers")).toBe(
-        "authorization,content-type,if-none-match,x-request-id",
+        "authorization,content-type,if-none-match,x-request-id,x-consistency-token",
       );
       expect(res.headers.get("access-control-max-age")).toBe("600");
       expect(res.headers.get("www-authenticate")).toBeNull();

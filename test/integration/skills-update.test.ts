@@ -1,7 +1,7 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Skill } from "../../src/schemas/skills";
 import { expectError, expectValidation } from "../helpers/assertions";
+import { envWithD1, hookD1 } from "../helpers/d1-hooks";
 import { makeEquipment, makeSkill } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { admin } from "../helpers/tokens";
@@ -136,25 +136,22 @@ describe("duplicate names on rename", () => {
  * inserts that skill straight into D1 just before running the service's batch.
  */
 function envWithRacingWriter(winnerId: string, name: string): Env {
-  const db = new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          const at = new Date().toISOString();
-          await target
-            .prepare(
-              "insert into skills (id, name, category, level, status, makerspace_id, created_at, updated_at) values (?, ?, 'Race', 'beginner', 'active', 'ms-1', ?, ?)",
-            )
-            .bind(winnerId, name, at, at)
-            .run();
-          return target.batch(statements);
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { ...env, DB: db } as Env;
+  return envWithD1((db, binding) =>
+    binding === "DIRECTORY"
+      ? db
+      : hookD1(db, {
+          batch: async (target, statements) => {
+            const at = new Date().toISOString();
+            await target
+              .prepare(
+                "insert into skills (id, name, category, level, status, makerspace_id, created_at, updated_at) values (?, ?, 'Race', 'beginner', 'active', 'ms-1', ?, ?)",
+              )
+              .bind(winnerId, name, at, at)
+              .run();
+            return target.batch(statements);
+          },
+        }),
+  );
 }
 
 describe("a name taken by a concurrent writer", () => {

@@ -30,7 +30,7 @@ describe("POST /api/v1/skills/", () => {
     });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
-      id: expect.stringMatching(/^skill_[0-9a-f-]{36}$/),
+      id: expect.stringMatching(/^skill_s\d+_[0-9a-f-]{36}$/),
       name: "Laser Cutter Safety",
       category: "Safety",
       level: "beginner",

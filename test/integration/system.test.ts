@@ -1,7 +1,7 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { expectError } from "../helpers/assertions";
+import { envWithD1, hookD1 } from "../helpers/d1-hooks";
 import { call, callJson } from "../helpers/http";
 import { type Components, type JsonSchema, resolve } from "../helpers/json-schema-arbitrary";
 
@@ -38,6 +38,7 @@ describe("GET /health", () => {
         d1: "ok",
         schema: "ok",
         kv: "ok",
+        shards: { SHARD_0: "ok", SHARD_1: "ok" },
         outbox: { pending: 0, oldest_age_s: 0 },
         dead_letters: 0,
         audit_events_lost: expect.any(Number),
@@ -48,23 +49,17 @@ describe("GET /health", () => {
 
   it("?deep=1 fails with 503 unavailable when D1 is down, naming nothing", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const down = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "prepare") {
-          return () => {
-            throw new Error("D1 is unreachable at 10.0.0.7");
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const res = await callJson("GET", "/health?deep=1", { env: { ...env, DB: down } as Env });
+    const unreachable = () => {
+      throw new Error("D1 is unreachable at 10.0.0.7");
+    };
+    // One shard down is enough: every shard must answer.
+    const down = envWithD1((db, name) => (name === "SHARD_1" ? hookD1(db, { prepare: unreachable }) : db));
+    const res = await callJson("GET", "/health?deep=1", { env: down });
     expectError(res, 503, "unavailable");
     expect(res.headers.get("retry-after")).toBe("5");
     expect(JSON.stringify(res.body)).not.toContain("10.0.0.7");
     // the shallow check does not touch D1
-    expect((await callJson("GET", "/health", { env: { ...env, DB: down } as Env })).status).toBe(200);
+    expect((await callJson("GET", "/health", { env: down })).status).toBe(200);
   });
 
   it("422 for an unknown deep value", async () => {

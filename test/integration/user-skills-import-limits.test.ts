@@ -19,6 +19,7 @@ import { expectContractError, hostileString } from "../helpers/hostile";
 import { callJson } from "../helpers/http";
 import { importCsv, importEvents } from "../helpers/imports";
 import { unlimitedKv } from "../helpers/rate-limited-kv";
+import { runOnEveryShard } from "../helpers/shards";
 import { admin, member, superAdmin } from "../helpers/tokens";
 
 const _DAY = 86_400_000;
@@ -116,10 +117,15 @@ describe("POST /skills/user-skills/import: the rules hold at the write", () => {
     const deps = buildDeps(env, createExecutionContext(), "test");
     const parsed = parseImport(`user_id,skill_id\n${users[0]},${skill.id}\n${users[1]},${skill.id}\n`, iso(deps.now));
     const data = await loadImportData(deps, "ms-1", parsed.rows);
-    const plan = planImport(parsed.rows, { config: deps.config, now: deps.now, ...data, newId: () => newId("us") });
+    const plan = planImport(parsed.rows, {
+      config: deps.config,
+      now: deps.now,
+      ...data,
+      newId: () => newId("us", deps),
+    });
     expect(plan.writes).toHaveLength(2);
     // Archived between the import's read and its write, as a concurrent PUT would.
-    await env.DB.prepare("update skills set status = 'archived' where id = ?").bind(skill.id).run();
+    await runOnEveryShard("update skills set status = 'archived' where id = ?", skill.id);
     const result = await applyImport(deps, plan.writes, {
       makerspaceId: "ms-1",
       actor: "admin-1",

@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type UserSkillBody, uniqueUser } from "../helpers/certifications";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { importCsv, importEvents } from "../helpers/imports";
+import { allOnEveryShard, runOnEveryShard } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 const DAY = 86_400_000;
@@ -54,12 +54,12 @@ describe("POST /skills/user-skills/import: rows follow the grant rules", () => {
 
     const events = await importEvents();
     expect(events.skill_granted).toBeGreaterThanOrEqual(2);
-    const summary = await env.DB.prepare(
+    const summary = await allOnEveryShard<{ payload: string }>(
       `select payload from audit_outbox where json_extract(payload, '$.action') = 'certifications_imported'
        union all select json_object('metadata', json(metadata), 'performed_by', performed_by) from skill_audit_logs
        where action = 'certifications_imported'`,
-    ).all<{ payload: string }>();
-    const metas = summary.results.map((r) => JSON.parse(r.payload).metadata);
+    );
+    const metas = summary.map((r) => JSON.parse(r.payload).metadata);
     expect(metas).toContainEqual(
       expect.objectContaining({
         rows: 3,
@@ -104,7 +104,7 @@ describe("POST /skills/user-skills/import: rows follow the grant rules", () => {
       expires_at: new Date(Date.now() - DAY).toISOString(),
     });
     const movedId = await seedCertification({ user_id: moved, skill_id: skill.id });
-    await env.DB.prepare("update user_skills set notes = 'keep me' where id = ?").bind(movedId).run();
+    await runOnEveryShard("update user_skills set notes = 'keep me' where id = ?", movedId);
     const csv = `user_id,skill_id,expires_at,notes\n${revoked},${skill.id},,\n${expired},${skill.id},,\n${moved},${skill.id},2031-01-01,\n`;
     const res = await importCsv(csv);
     expect(res.body).toMatchObject({ created: 0, renewed: 3, unchanged: 0, failed: 0 });
@@ -239,10 +239,12 @@ describe("POST /skills/user-skills/import: the skill's validity and its items' a
     const [linked, other] = [await makeEquipment(), await makeEquipment()];
     const skill = await makeSkill({ equipment_ids: [linked.id] });
     const versions = async () => {
-      const rows = await env.DB.prepare("select id, allowlist_version as v from equipment where id in (?, ?)")
-        .bind(linked.id, other.id)
-        .all<{ id: string; v: number }>();
-      return Object.fromEntries(rows.results.map((r) => [r.id, r.v]));
+      const rows = await allOnEveryShard<{ id: string; v: number }>(
+        "select id, allowlist_version as v from equipment where id in (?, ?)",
+        linked.id,
+        other.id,
+      );
+      return Object.fromEntries(rows.map((r) => [r.id, r.v]));
     };
     const before = await versions();
     await importCsv(`user_id,skill_id\n${uniqueUser()},${skill.id}\n`, { dryRun: true });

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { expectError, expectValidation } from "../helpers/assertions";
 import {
@@ -12,6 +11,7 @@ import {
 } from "../helpers/certifications";
 import { makeSkill, type SkillFixture, uniqueName } from "../helpers/factories";
 import { callJson, envWith } from "../helpers/http";
+import { shardDb } from "../helpers/shards";
 import { admin, member } from "../helpers/tokens";
 
 /** Sets this isolate's clock (Date only): tokens minted afterwards carry that time. */
@@ -86,7 +86,7 @@ describe("validity on skills", () => {
     const res = await putSkill(skill.id, { validity: null });
     expect(res.status).toBe(200);
     expect(res.body.validity).toEqual({ mode: "duration", days: 365 });
-    const events = await env.DB.prepare("select payload from audit_outbox").all<{ payload: string }>();
+    const events = await (await shardDb("ms-1")).prepare("select payload from audit_outbox").all<{ payload: string }>();
     const updated = events.results
       .map((r) => JSON.parse(r.payload) as { action: string; skill_id: string; metadata: Record<string, unknown> })
       .find((e) => e.action === "skill_updated" && e.skill_id === skill.id);

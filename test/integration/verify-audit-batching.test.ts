@@ -1,10 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { queueSpy } from "../helpers/audit";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { captureLogs } from "../helpers/logs";
+import { shardDb } from "../helpers/shards";
 import { device } from "../helpers/tokens";
 
 /**
@@ -91,9 +91,9 @@ describe("verify audit events", () => {
     const statuses = await verifyMany(users, spy.env, "door-fallback");
     expect(statuses).toEqual([200, 403]);
     expect(spy.refused).toBeGreaterThan(0);
-    const { results } = await env.DB.prepare(
-      "select action, user_id from skill_audit_logs where performed_by = 'door-fallback' order by action",
-    ).all<{ action: string; user_id: string }>();
+    const { results } = await (await shardDb("ms-1"))
+      .prepare("select action, user_id from skill_audit_logs where performed_by = 'door-fallback' order by action")
+      .all<{ action: string; user_id: string }>();
     expect(results).toEqual([
       { action: "access_denied", user_id: "fallback-no" },
       { action: "access_granted", user_id: "batch-ok" },

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { verify } from "../../scripts/lib/standard-webhooks.mjs";
 import type { AuditEvent } from "../../src/audit/events";
@@ -8,6 +7,7 @@ import { auditRowCount, deliver, runCron } from "../helpers/audit";
 import { type UserSkillBody, uniqueUser } from "../helpers/certifications";
 import { makeEquipment, makeSkill, seedCertification } from "../helpers/factories";
 import { callJson } from "../helpers/http";
+import { countOnEveryShard } from "../helpers/shards";
 import { admin, device } from "../helpers/tokens";
 import { createWebhook, deliverJobs, receiver, uniqueMakerspace, webhookEnv } from "../helpers/webhooks";
 
@@ -164,20 +164,16 @@ describe("a change reaches a receiver, signed (grant → audit queue → webhook
     const [expired] = sent as [AuditEvent];
     // Written by the cron with the change; the outbox holds it until the consumer has fanned it out.
     expect(await auditRowCount(expired.id)).toBe(1);
-    const quietEvents = await env.DB.prepare(
+    const quietEvents = await countOnEveryShard(
       "select count(*) as n from skill_audit_logs where makerspace_id = ? and action = 'skill_expired'",
-    )
-      .bind(quiet)
-      .first<{ n: number }>();
-    expect(quietEvents?.n).toBe(1);
+      quiet,
+    );
+    expect(quietEvents).toBe(1);
 
     const consumed = await deliver(sent, { env: pipeline.env });
     expect(consumed.result.explicitAcks).toEqual(consumed.ids);
     expect(await auditRowCount(expired.id)).toBe(1);
-    const outbox = await env.DB.prepare("select count(*) as n from audit_outbox where id = ?")
-      .bind(expired.id)
-      .first<{ n: number }>();
-    expect(outbox?.n).toBe(0);
+    expect(await countOnEveryShard("select count(*) as n from audit_outbox where id = ?", expired.id)).toBe(0);
 
     const jobs = pipeline.jobs.splice(0) as WebhookJob[];
     expect(jobs).toHaveLength(1);

@@ -1,10 +1,10 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAILY_CRON, HOURLY_CRON } from "../../src/cron/scheduled";
 import type { WebhookJob } from "../../src/webhooks/events";
 import { runCron } from "../helpers/audit";
 import { uniqueUser } from "../helpers/certifications";
 import { makeSkill, seedCertification } from "../helpers/factories";
+import { countOnEveryShard, runOnEveryShard } from "../helpers/shards";
 import { createWebhook, receiver, uniqueMakerspace, webhookEnv } from "../helpers/webhooks";
 
 const DAY = 86_400_000;
@@ -87,32 +87,30 @@ describe("certification.expiring reminders (daily cron)", () => {
     const { certify, daily, at } = await setup();
     const renewed = await certify(2);
     expect(await daily(0)).toEqual([[renewed, 7]]);
-    await env.DB.prepare("update user_skills set expires_at = ? where id = ?")
-      .bind(at(25).toISOString(), renewed)
-      .run();
+    await runOnEveryShard("update user_skills set expires_at = ? where id = ?", at(25).toISOString(), renewed);
     expect(await daily(1)).toEqual([[renewed, 30]]);
 
     const revoked = await certify(6);
     // Marked by a run that stopped before sending, then revoked: the next run does not remind it.
-    await env.DB.prepare(
+    await runOnEveryShard(
       `insert into certification_reminders (user_skill_id, threshold_days, expires_at, makerspace_id, event_id, created_at)
        select id, 7, expires_at, makerspace_id, 'evt_marked', ? from user_skills where id = ?`,
-    )
-      .bind(at(1).toISOString(), revoked)
-      .run();
-    await env.DB.prepare("update user_skills set status = 'revoked' where id = ?").bind(revoked).run();
+      at(1).toISOString(),
+      revoked,
+    );
+    await runOnEveryShard("update user_skills set status = 'revoked' where id = ?", revoked);
     expect(await daily(1.5)).toEqual([]);
   });
 
   it("a reminder marked but not sent (a run that stopped) goes out next run, with the same event id", async () => {
     const { certify, pipeline, daily, at } = await setup();
     const id = await certify(6);
-    await env.DB.prepare(
+    await runOnEveryShard(
       `insert into certification_reminders (user_skill_id, threshold_days, expires_at, makerspace_id, event_id, created_at)
        select id, 7, expires_at, makerspace_id, 'evt_stopped-run', ? from user_skills where id = ?`,
-    )
-      .bind(at(0).toISOString(), id)
-      .run();
+      at(0).toISOString(),
+      id,
+    );
     expect(await daily(0)).toEqual([[id, 7]]);
     expect((pipeline.jobs as WebhookJob[]).map((j) => j.event_id)).toContain("evt_stopped-run");
     expect(await daily(0)).toEqual([]);
@@ -122,10 +120,11 @@ describe("certification.expiring reminders (daily cron)", () => {
     const { certify, daily, pipeline, at } = await setup(["certification.granted"]);
     const id = await certify(3);
     expect(await daily(0)).toEqual([]);
-    const marked = await env.DB.prepare("select count(*) as n from certification_reminders where user_skill_id = ?")
-      .bind(id)
-      .first<{ n: number }>();
-    expect(marked?.n).toBe(0);
+    const marked = await countOnEveryShard(
+      "select count(*) as n from certification_reminders where user_skill_id = ?",
+      id,
+    );
+    expect(marked).toBe(0);
     pipeline.jobs.splice(0);
     await runCron(HOURLY_CRON, at(0), pipeline.env);
     expect(pipeline.jobs).toEqual([]);

@@ -1,11 +1,11 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildDeps } from "../../src/deps";
 import { deliverWebhookBatch, retryDelaySeconds } from "../../src/webhooks/deliver";
 import { jobFor, type WebhookEvent, type WebhookJob } from "../../src/webhooks/events";
 import { callJson } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { allOnEveryShard, runOnEveryShard } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 import {
   createWebhook,
@@ -38,9 +38,11 @@ function jobOf(webhookId: string, ms: string, enqueuedAt = new Date()): WebhookJ
 }
 
 async function row(id: string) {
-  return env.DB.prepare("select active, failing_since from webhooks where id = ?")
-    .bind(id)
-    .first<{ active: number; failing_since: string | null }>();
+  const [found] = await allOnEveryShard<{ active: number; failing_since: string | null }>(
+    "select active, failing_since from webhooks where id = ?",
+    id,
+  );
+  return found ?? null;
 }
 
 async function attempts(ms: string, id: string) {
@@ -134,9 +136,11 @@ describe("a webhook failing for 3 days is disabled", () => {
   it("set active: false and audited webhook_disabled; its later events are skipped, a test still goes", async () => {
     const { ms, pipeline, r, id } = await hookOn();
     await r.set({ status: 500 });
-    await env.DB.prepare("update webhooks set failing_since = ? where id = ?")
-      .bind(new Date(Date.now() - 3 * 24 * HOUR - 60_000).toISOString(), id)
-      .run();
+    await runOnEveryShard(
+      "update webhooks set failing_since = ? where id = ?",
+      new Date(Date.now() - 3 * 24 * HOUR - 60_000).toISOString(),
+      id,
+    );
     const logs = captureLogs();
     await deliverJobs([jobOf(id, ms)], { env: pipeline.env });
     expect(await row(id)).toMatchObject({ active: 0 });
@@ -156,9 +160,11 @@ describe("a webhook failing for 3 days is disabled", () => {
   it("failures younger than 3 days do not disable it", async () => {
     const { ms, pipeline, r, id } = await hookOn();
     await r.set({ status: 500 });
-    await env.DB.prepare("update webhooks set failing_since = ? where id = ?")
-      .bind(new Date(Date.now() - 2 * 24 * HOUR).toISOString(), id)
-      .run();
+    await runOnEveryShard(
+      "update webhooks set failing_since = ? where id = ?",
+      new Date(Date.now() - 2 * 24 * HOUR).toISOString(),
+      id,
+    );
     await deliverJobs([jobOf(id, ms)], { env: pipeline.env });
     expect(await row(id)).toMatchObject({ active: 1 });
   });

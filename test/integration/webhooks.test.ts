@@ -4,15 +4,15 @@ import { openSecret } from "../../src/webhooks/secret-box";
 import { expectError, expectValidation } from "../helpers/assertions";
 import { callJson, envWith } from "../helpers/http";
 import { captureLogs } from "../helpers/logs";
+import { shardDb } from "../helpers/shards";
 import { admin, member } from "../helpers/tokens";
 import { createWebhook, uniqueMakerspace, webhookEnv } from "../helpers/webhooks";
 
 const HOOK = "https://hooks.example.org/makrcave";
 
 async function outboxActions(makerspace: string): Promise<{ action: string; metadata: Record<string, unknown> }[]> {
-  const rows = await env.DB.prepare(
-    "select payload from audit_outbox where json_extract(payload, '$.makerspace_id') = ? order by created_at",
-  )
+  const rows = await (await shardDb(makerspace))
+    .prepare("select payload from audit_outbox where json_extract(payload, '$.makerspace_id') = ? order by created_at")
     .bind(makerspace)
     .all<{ payload: string }>();
   return rows.results.map((r) => JSON.parse(r.payload));
@@ -61,7 +61,8 @@ describe("POST /webhooks", () => {
     const ms = uniqueMakerspace();
     const a = await createWebhook({ makerspace_id: ms, url: HOOK, events: ["request.created"] });
     const b = await createWebhook({ makerspace_id: ms, url: HOOK, events: ["request.created"] });
-    const rows = await env.DB.prepare("select id, secret_ciphertext from webhooks where makerspace_id = ? order by id")
+    const rows = await (await shardDb(ms))
+      .prepare("select id, secret_ciphertext from webhooks where makerspace_id = ? order by id")
       .bind(ms)
       .all<{ id: string; secret_ciphertext: string }>();
     const sealedA = rows.results.find((r) => r.id === a.body.webhook.id)?.secret_ciphertext as string;
@@ -157,7 +158,8 @@ describe("GET, PUT, DELETE /webhooks", () => {
     const ms = uniqueMakerspace();
     const { body } = await createWebhook({ makerspace_id: ms, url: HOOK, events: ["request.created"] });
     const id = body.webhook.id;
-    await env.DB.prepare("update webhooks set active = 0, failing_since = '2026-01-01T00:00:00.000Z' where id = ?")
+    await (await shardDb(ms))
+      .prepare("update webhooks set active = 0, failing_since = '2026-01-01T00:00:00.000Z' where id = ?")
       .bind(id)
       .run();
     const res = await callJson("PUT", `/api/v1/webhooks/${id}`, {

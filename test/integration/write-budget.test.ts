@@ -12,7 +12,8 @@ import {
   uniqueUser,
   userSkillRows,
 } from "../helpers/certifications";
-import { countingD1 } from "../helpers/counting-d1";
+import { countingEnv } from "../helpers/counting-d1";
+import { envWithD1, hookD1 } from "../helpers/d1-hooks";
 import { makeSkill } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { envBeforeNextBatch } from "../helpers/interleave";
@@ -29,12 +30,12 @@ import { admin, member } from "../helpers/tokens";
  */
 async function keyAtRest(user: string): Promise<void> {
   clearKvPacing();
-  await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey(user));
+  await coldKvKey(env.USER_SKILLS_CACHE, userSkillsKey("ms-1", user));
 }
 
 function counted(vars: Partial<Record<keyof Env, string>> = {}) {
-  const { db, counter } = countingD1();
-  return { env: { ...env, ...vars, DB: db } as Env, counter };
+  const { env: counting, counter } = countingEnv();
+  return { env: { ...counting, ...vars } as Env, counter };
 }
 
 describe("D1 round trips of a write", () => {
@@ -100,23 +101,19 @@ describe("a grant whose rules keep changing under it", () => {
   function envFlippingPrerequisite(rowId: string): Env {
     const setStatus = (db: D1Database, status: string) =>
       db.prepare("update user_skills set status = ? where id = ?").bind(status, rowId).run();
-    const db = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            await setStatus(target, "revoked");
-            try {
-              return await target.batch(statements);
-            } finally {
-              await setStatus(target, "certified");
-            }
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    return { ...env, DB: db } as Env;
+    // Every shard's binding and session: only the member's shard holds the row.
+    return envWithD1((db) =>
+      hookD1(db, {
+        batch: async (target, statements) => {
+          await setStatus(target as D1Database, "revoked");
+          try {
+            return await target.batch(statements);
+          } finally {
+            await setStatus(target as D1Database, "certified");
+          }
+        },
+      }),
+    );
   }
 
   it("answers 503 unavailable with Retry-After after three attempts, never a 500, and writes nothing", async () => {

@@ -1,20 +1,21 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectError } from "../helpers/assertions";
 import { auditEvents, type DeviceBody, registerDevice } from "../helpers/devices";
 import { makeSkill } from "../helpers/factories";
 import { callJson } from "../helpers/http";
 import { envBeforeNextBatch } from "../helpers/interleave";
+import { shardDb } from "../helpers/shards";
 import { admin } from "../helpers/tokens";
 
 const put = async (id: string, body: Record<string, unknown>, opts: { env?: Env } = {}) =>
   callJson<{ prerequisite_ids: string[] }>("PUT", `/api/v1/skills/${id}`, { token: await admin(), body, ...opts });
 
 async function prerequisiteEdges(skillIds: string[]): Promise<string[]> {
-  const rows = await env.DB.prepare(
-    `select skill_id, prerequisite_id from skill_prerequisites where skill_id in (select value from json_each(?))
+  const rows = await (await shardDb("ms-1"))
+    .prepare(
+      `select skill_id, prerequisite_id from skill_prerequisites where skill_id in (select value from json_each(?))
      order by skill_id, prerequisite_id`,
-  )
+    )
     .bind(JSON.stringify(skillIds))
     .all<{ skill_id: string; prerequisite_id: string }>();
   return rows.results.map((r) => `${r.skill_id}->${r.prerequisite_id}`);
@@ -47,7 +48,10 @@ describe("concurrent prerequisite updates never form a cycle", () => {
     const res = await put(a.id, { prerequisite_ids: [b.id], name: "After The Race" }, { env: racing });
     expectError(res, 422, "prerequisite_cycle");
     expect(await prerequisiteEdges([a.id])).toEqual([`${a.id}->${old.id}`]);
-    const row = await env.DB.prepare("select name from skills where id = ?").bind(a.id).first<{ name: string }>();
+    const row = await (await shardDb("ms-1"))
+      .prepare("select name from skills where id = ?")
+      .bind(a.id)
+      .first<{ name: string }>();
     expect(row?.name).toBe("Before The Race");
     const updates = await auditEvents(
       (e) => e.action === "skill_updated" && (e as { skill_id?: string }).skill_id === a.id,
@@ -104,7 +108,8 @@ describe("concurrent token rotations of one device", () => {
     ]);
     expect(revoked.status).toBe(200);
     expect([200, 409]).toContain(rotated.status);
-    const row = await env.DB.prepare("select status from devices where id = ?")
+    const row = await (await shardDb("ms-1"))
+      .prepare("select status from devices where id = ?")
       .bind(device.id)
       .first<{ status: string }>();
     expect(row?.status).toBe("revoked");

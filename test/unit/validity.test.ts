@@ -72,7 +72,7 @@ describe("expiryFor", () => {
 
 describe("expirySql / fixedDateOpenSql (the same rule, inside a grant's batch)", () => {
   it("give expiryFor's instant to the millisecond, and refuse exactly where it throws", async () => {
-    const db = createDb(env.DB);
+    const db = createDb(env.SHARD_0);
     const validities: (ValidityInput | null)[] = [
       null,
       { mode: "duration", days: 1 },
