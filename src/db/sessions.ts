@@ -4,13 +4,14 @@ import { FIRST_SHARD, isShardName, type ShardName, shardBinding } from "./shards
 
 /**
  * How a request reads a shard, with D1's Sessions API (read replication):
- * - `primary`: a session opened with "first-primary" — writes, `verify` and `consistency=strong`
- *   reads; its bookmark after the request is what a write's response returns;
+ * - `primary`: a session opened with "first-primary" — writes; its bookmark after the request is
+ *   what a write's response returns;
  * - `bookmark`: a session anchored at a bookmark the client sent back (`x-consistency-token`), so
  *   a replica serves the read only once it is at least that fresh (read-your-writes);
  * - `any`: "first-unconstrained", any replica (every other read);
- * - `plain`: the binding itself, always the primary (the cron and the queue consumer, which need
- *   no bookmark; its Drizzle instance is built once per isolate).
+ * - `plain`: the binding itself — D1 runs every query made without a session on the primary — for
+ *   what needs the primary and no bookmark: `verify`, `consistency=strong` reads, the cron and the
+ *   queue consumer (its Drizzle instance, and the queries prepared on it, last the isolate's life).
  */
 export type Consistency =
   | { kind: "primary" }

@@ -37,12 +37,21 @@ type RoutedBy = keyof typeof STRENGTH;
 
 const isWrite = (c: Context<AppEnv>) => c.req.method !== "GET" && c.req.method !== "HEAD";
 
+/** `POST …/access/equipment/{id}/verify`: a read of the primary (its audit event goes by queue). */
+const VERIFY_PATH = /\/access\/equipment\/[^/]+\/verify\/?$/;
+
 /**
- * Writes, `verify` (a POST) and `consistency=strong` reads: the primary ("first-primary"). A read
- * sending back a token of this shard: a session at that bookmark. Any other read: any replica.
+ * - Writes: a session on the primary ("first-primary"), whose bookmark the response returns.
+ * - `verify` and `consistency=strong` reads: the binding itself — D1 runs every query made without
+ *   a session on the primary — so they need no session, and reuse this isolate's Drizzle instance
+ *   and prepared queries of that binding.
+ * - A read sending back a token of this shard: a session at that bookmark.
+ * - Any other read: a session on any replica ("first-unconstrained").
  */
 export function consistencyOf(c: Context<AppEnv>, shard: ShardName): Consistency {
-  if (isWrite(c) || c.req.query("consistency") === "strong") return { kind: "primary" };
+  if (c.req.method === "POST" && VERIFY_PATH.test(c.req.path)) return { kind: "plain" };
+  if (isWrite(c)) return { kind: "primary" };
+  if (c.req.query("consistency") === "strong") return { kind: "plain" };
   const token = parseConsistencyToken(c.req.header(CONSISTENCY_HEADER));
   if (token?.shard === shard) return { kind: "bookmark", bookmark: token.bookmark };
   return { kind: "any" };

@@ -78,7 +78,8 @@ export function apiRoute<const R extends ApiRouteConfig>(config: R) {
     ...errorResponses([...implicitErrors(config), ...errors]),
   };
   const authenticated = !("public" in access);
-  const write = route.method !== "get" && route.method !== "head";
+  // `verify` is a POST that writes nothing in the request (its event goes by queue): no token.
+  const write = route.method !== "get" && route.method !== "head" && !route.path.endsWith("/verify");
   for (const [status, response] of Object.entries(responses)) {
     const r = response as { headers?: Record<string, unknown> };
     const success = status.startsWith("2");

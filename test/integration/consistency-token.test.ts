@@ -13,17 +13,38 @@ import { admin, device, member } from "../helpers/tokens";
  */
 const TOKEN = /^SHARD_\d+:[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
 
-/** The test env recording how each shard session is opened: `SHARD_1 first-primary`, `SHARD_0 <bookmark>`… */
-function recordingSessions(from: Env = env): { env: Env; opened: string[] } {
+/**
+ * The test env recording how each shard session is opened (`SHARD_1 first-primary`,
+ * `SHARD_0 <bookmark>`…) and which shards were queried on the binding itself, without a session.
+ */
+function recordingSessions(from: Env = env): { env: Env; opened: string[]; direct: string[] } {
   const opened: string[] = [];
+  const direct: string[] = [];
   const recorded = envWithD1(
     (db, name) =>
       name === "DIRECTORY"
         ? db
-        : hookD1(db, { onSession: (arg) => opened.push(`${name} ${arg ?? "first-unconstrained"}`) }),
+        : new Proxy(db, {
+            get(target, prop) {
+              if (prop === "withSession") {
+                return (arg?: string) => {
+                  opened.push(`${name} ${arg ?? "first-unconstrained"}`);
+                  return target.withSession(arg);
+                };
+              }
+              const value = Reflect.get(target, prop, target);
+              if (typeof value !== "function") return value;
+              if (prop !== "prepare" && prop !== "batch") return value.bind(target);
+              // Counted when called (shard discovery only looks the methods up).
+              return (...args: unknown[]) => {
+                direct.push(name);
+                return value.apply(target, args);
+              };
+            },
+          }),
     from,
   );
-  return { env: recorded, opened };
+  return { env: recorded, opened, direct };
 }
 
 describe("x-consistency-token", () => {
@@ -84,26 +105,34 @@ describe("x-consistency-token", () => {
     }
   });
 
-  it("verify and consistency=strong read the primary; the cached check any replica", async () => {
+  it("verify and consistency=strong read the primary through the binding; the cached check any replica", async () => {
     const machine = await makeEquipment({ makerspace_id: "ms-1" });
     await makeSkill({ makerspace_id: "ms-1", equipment_ids: [machine.id] });
     const door = await device("door-token", "ms-1");
     const home = await shardOf("ms-1");
-    const cases: [string, string, string][] = [
-      ["POST", `/api/v1/skills/access/equipment/${machine.id}/verify`, "first-primary"],
-      ["GET", `/api/v1/skills/access/equipment/${machine.id}?user_id=u&consistency=strong`, "first-primary"],
-      ["GET", `/api/v1/skills/access/equipment/${machine.id}?user_id=u`, "first-unconstrained"],
+    // D1 runs every query made without a session on the primary: verify and strong reads open none.
+    const primary: [string, string][] = [
+      ["POST", `/api/v1/skills/access/equipment/${machine.id}/verify`],
+      ["GET", `/api/v1/skills/access/equipment/${machine.id}?user_id=u&consistency=strong`],
     ];
-    for (const [method, path, expected] of cases) {
-      const { env: rec, opened } = recordingSessions();
+    for (const [method, path] of primary) {
+      const { env: rec, opened, direct } = recordingSessions();
       const res = await callJson(method, path, {
         token: door,
         body: method === "POST" ? { user_id: "u" } : undefined,
         env: rec,
       });
       expect([200, 403]).toContain(res.status);
-      expect(opened.at(-1), path).toBe(`${home} ${expected}`);
+      expect(opened, path).toEqual([]);
+      expect(direct, path).toContain(home);
+      expect(res.headers.get("x-consistency-token"), path).toBeNull();
     }
+    const { env: rec, opened, direct } = recordingSessions();
+    const path = `/api/v1/skills/access/equipment/${machine.id}?user_id=u2`;
+    const res = await callJson("GET", path, { token: door, env: rec });
+    expect(res.status).toBe(200);
+    expect(opened.at(-1)).toBe(`${home} first-unconstrained`);
+    expect(direct).toEqual([]);
   });
 
   it("browsers may send it and read it (CORS), and the document declares it", async () => {

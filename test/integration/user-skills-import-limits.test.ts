@@ -2,6 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { userSkillsKey } from "../../src/cache/user-skills";
 import { buildDeps } from "../../src/deps";
 import { csvLine } from "../../src/lib/csv";
 import { newId } from "../../src/lib/ids";
@@ -19,7 +20,7 @@ import { expectContractError, hostileString } from "../helpers/hostile";
 import { callJson } from "../helpers/http";
 import { importCsv, importEvents } from "../helpers/imports";
 import { unlimitedKv } from "../helpers/rate-limited-kv";
-import { runOnEveryShard } from "../helpers/shards";
+import { runOnEveryShard, shardOf } from "../helpers/shards";
 import { admin, member, superAdmin } from "../helpers/tokens";
 
 const _DAY = 86_400_000;
@@ -114,7 +115,9 @@ describe("POST /skills/user-skills/import: the rules hold at the write", () => {
   it("rows whose rule stopped holding after the read are not written, and neither are their events", async () => {
     const skill = await makeSkill();
     const users = [uniqueUser(), uniqueUser()];
-    const deps = buildDeps(env, createExecutionContext(), "test");
+    // On ms-1's shard, as the request would be routed.
+    const shard = (await shardOf("ms-1")) ?? undefined;
+    const deps = buildDeps(env, createExecutionContext(), "test", { shard });
     const parsed = parseImport(`user_id,skill_id\n${users[0]},${skill.id}\n${users[1]},${skill.id}\n`, iso(deps.now));
     const data = await loadImportData(deps, "ms-1", parsed.rows);
     const plan = planImport(parsed.rows, {
@@ -141,13 +144,14 @@ describe("POST /skills/user-skills/import: the rules hold at the write", () => {
     const skill = await makeSkill();
     const user = uniqueUser();
     // Seeded under the KV write-rate wrapper: the seed is the test's write, not the Worker's.
-    await unlimitedKv(env.USER_SKILLS_CACHE).put(`user_skills:${user}`, JSON.stringify({ v: 1, certifications: [] }));
+    const key = userSkillsKey("ms-1", user);
+    await unlimitedKv(env.USER_SKILLS_CACHE).put(key, JSON.stringify({ v: 1, certifications: [] }));
     const event = auditEvent({
       user_id: user,
       skill_id: skill.id,
       metadata: { import_id: "imp_kv", user_skill_id: "us_x" },
     });
     await deliver([event]);
-    expect(await env.USER_SKILLS_CACHE.get(`user_skills:${user}`)).toBeNull();
+    expect(await env.USER_SKILLS_CACHE.get(key)).toBeNull();
   });
 });
