@@ -1,7 +1,7 @@
 import { loadConfig } from "./config";
 import type { Deps } from "./context";
-import { type Consistency, openShard } from "./db/sessions";
-import { FIRST_SHARD, type ShardName, shardNames } from "./db/shards";
+import { type Consistency, type OpenedShard, openShard } from "./db/sessions";
+import { FIRST_SHARD, isShardName, type ShardName, shardNames } from "./db/shards";
 import { createLogger, type Logger } from "./lib/logger";
 
 /** How each shard is read by these deps (HTTP requests choose per request; cron and queue: plain). */
@@ -36,16 +36,28 @@ export function buildDeps(
     waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p),
   };
   const reads = opts.reads ?? PLAIN;
+  // The shard's session (and its Drizzle instance) is opened by the first query: a request that
+  // needs none — a cached check answered from this isolate's memory — opens nothing.
   const on = (shard: ShardName, consistency: Consistency): Deps => {
-    const opened = openShard(env, shard, consistency);
+    let opened: OpenedShard | undefined;
+    const open = (): OpenedShard => {
+      if (!opened) {
+        opened = openShard(env, shard, consistency);
+        if (opened.session) sessions.set(deps, opened.session);
+      }
+      return opened;
+    };
     const deps: Deps = {
       ...base,
-      db: opened.db,
-      d1: opened.d1,
-      shard: opened.shard,
+      get db() {
+        return open().db;
+      },
+      get d1() {
+        return open().d1;
+      },
+      shard: isShardName(env, shard) ? shard : FIRST_SHARD,
       onShard: (other, how) => on(other, how ?? reads(other)),
     };
-    if (opened.session) sessions.set(deps, opened.session);
     return deps;
   };
   const shard = opts.shard ?? FIRST_SHARD;
