@@ -18,22 +18,33 @@ import {
   storeSnapshot,
   withField,
 } from "../helpers/hostile";
-import { bodyText, call, callJson } from "../helpers/http";
+import { bodyText, call, callJson, envWith } from "../helpers/http";
 import { admin } from "../helpers/tokens";
+import { receiver } from "../helpers/webhooks";
 
 fc.configureGlobal({ seed: Number(env.FC_SEED) });
 
 const ROUTES = appRoutes();
 const RUNS = 50;
 
+/**
+ * The webhook routes are fuzzed in a makerspace of their own, where nothing a webhook can
+ * subscribe to ever happens: the real queues run in the background here, and a webhook that heard
+ * of the fuzzed requests or verifies would be called for real (a host that does not resolve, which
+ * workerd reports as an uncaught internal error however the failure is handled).
+ */
+const HOOKS_MAKERSPACE = "ms-fuzz-hooks";
+
 /** Real ids for every path parameter, so a fuzzed body or query reaches the service. */
 const ids: Record<string, string> = {};
 let adminToken: string;
+let hooksToken: string;
 let heartbeatToken: string;
 let heartbeatDevice: string;
 
 beforeAll(async () => {
   adminToken = await admin("ms-1");
+  hooksToken = await admin(HOOKS_MAKERSPACE);
   const eq = await makeEquipment();
   const prereq = await makeSkill();
   const skill = await makeSkill({ equipment_ids: [eq.id] });
@@ -42,10 +53,15 @@ beforeAll(async () => {
   const spare = await registerDevice({ name: "Fuzzed device" });
   const beating = await registerDevice({ name: "Heartbeat device" });
   const badge = await registerBadge(randomUid(), "fuzz-user-1");
+  // Saved with local development's setting, which allows the local receiver's http://127.0.0.1 URL.
+  // The background consumer runs with the deployed setting, so the webhook.test events that the
+  // fuzzed POST /webhooks/{id}/test queues are refused before any fetch (recorded as failed attempts).
   const webhook = await callJson<{ webhook: { id: string } }>("POST", "/api/v1/webhooks", {
-    token: adminToken,
-    body: { url: "https://hooks.example.com/fuzz", events: ["request.created"], makerspace_id: "ms-1" },
+    token: hooksToken,
+    env: envWith({ ALLOW_UNREGISTERED_DEVICES: "true" }),
+    body: { url: receiver("fuzz").url, events: ["request.created"], makerspace_id: HOOKS_MAKERSPACE },
   });
+  expect(webhook.status, JSON.stringify(webhook.body)).toBe(201);
   heartbeatToken = beating.token;
   heartbeatDevice = beating.device.id;
   Object.assign(ids, {
@@ -94,12 +110,15 @@ function validBody(route: FuzzRoute): Record<string, unknown> {
   if (p === "/api/v1/badges") return { badge_uid: randomUid(), user_id: "fuzz-user-5", makerspace_id: "ms-1" };
   if (p === "/api/v1/badges/resolve") return { badge_uid: randomUid() };
   if (p === "/api/v1/webhooks")
-    return { url: "https://hooks.example.com/fuzz", events: ["access.denied"], makerspace_id: "ms-1" };
+    return { url: "https://hooks.example.com/fuzz", events: ["access.denied"], makerspace_id: HOOKS_MAKERSPACE };
   if (p === "/api/v1/webhooks/:id") return { description: "fuzzed" };
   return {};
 }
 
-const tokenFor = (route: FuzzRoute) => (route.path.endsWith("/heartbeat") ? heartbeatToken : adminToken);
+function tokenFor(route: FuzzRoute): string {
+  if (route.path.endsWith("/heartbeat")) return heartbeatToken;
+  return route.path.startsWith("/api/v1/webhooks") ? hooksToken : adminToken;
+}
 
 /**
  * Sends one request and checks the invariants: never a 5xx; every failure in the contract's
