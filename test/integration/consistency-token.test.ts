@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectValidation } from "../helpers/assertions";
-import { envWithD1, hookD1 } from "../helpers/d1-hooks";
+import { envWithD1 } from "../helpers/d1-hooks";
 import { makeEquipment, makeSkill } from "../helpers/factories";
 import { call, callJson, envWith } from "../helpers/http";
 import { shardOf } from "../helpers/shards";
