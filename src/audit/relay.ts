@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, lte, or, sql } from "drizzle-orm";
+import { and, asc, lte, sql } from "drizzle-orm";
 import type { Deps } from "../context";
-import { runBatch, type Statement, valuesOf } from "../db/client";
+import { pastPosition, runBatch, type Statement, valuesOf } from "../db/client";
 import { auditDeadLetters, auditOutbox } from "../db/schema";
 import { errorText } from "../lib/logger";
 import { addSeconds, iso } from "../lib/time";
@@ -55,17 +55,7 @@ export async function relayOutbox(deps: Deps, opts: RelayOptions = {}): Promise<
         attempts: auditOutbox.attempts,
       })
       .from(auditOutbox)
-      .where(
-        and(
-          lte(auditOutbox.createdAt, cutoff),
-          after
-            ? or(
-                gt(auditOutbox.createdAt, after.createdAt),
-                and(eq(auditOutbox.createdAt, after.createdAt), gt(auditOutbox.id, after.id)),
-              )
-            : undefined,
-        ),
-      )
+      .where(and(lte(auditOutbox.createdAt, cutoff), pastPosition(auditOutbox.createdAt, auditOutbox.id, after, "asc")))
       .orderBy(asc(auditOutbox.createdAt), asc(auditOutbox.id))
       .limit(pageSize)
       .all();

@@ -1,4 +1,4 @@
-import { getTableColumns, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import { and, type Column, eq, getTableColumns, gt, lt, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect, type SQLiteTable } from "drizzle-orm/sqlite-core";
@@ -107,4 +107,26 @@ export async function runSqlBatch(d1: D1Queryable, statements: SQLWrapper[]): Pr
       return d1.prepare(q.sql).bind(...q.params);
     }),
   );
+}
+
+/** A keyset position: the (time, id) of the last row a page or a run has seen. */
+export interface Position {
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * The rows after `position` in an order by (`at`, `id`), both descending (`"desc"`: newest first)
+ * or both ascending — the condition every keyset page and cursor run uses. Undefined (no
+ * condition) when there is no position yet.
+ */
+export function pastPosition(
+  at: Column,
+  id: Column,
+  position: Position | undefined,
+  order: "asc" | "desc",
+): SQL | undefined {
+  if (!position) return undefined;
+  const beyond = order === "desc" ? lt : gt;
+  return or(beyond(at, position.createdAt), and(eq(at, position.createdAt), beyond(id, position.id)));
 }

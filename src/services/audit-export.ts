@@ -1,10 +1,10 @@
-import { and, asc, eq, gt, or, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { ARCHIVED_ACTIONS, byTimeThenId, isArchivedAction } from "../audit/archive";
 import { archivedAuditEvents } from "../audit/archive-reader";
 import type { AuditEvent } from "../audit/events";
 import type { Deps } from "../context";
 import { accessRetentionCutoff } from "../cron/retention";
-import { runBatch } from "../db/client";
+import { type Position, pastPosition, runBatch } from "../db/client";
 import { skillAuditLogs } from "../db/schema";
 import { streamFrom } from "../lib/stream";
 import { addDays, iso, startOfUtcDay } from "../lib/time";
@@ -23,14 +23,9 @@ async function* storedAuditEvents(
   q: AuditExportQuery,
 ): AsyncGenerator<AuditEvent> {
   const where = auditConditions(makerspaceId, q);
-  let after: { createdAt: string; id: string } | undefined;
+  let after: Position | undefined;
   for (;;) {
-    const position = after
-      ? or(
-          gt(skillAuditLogs.createdAt, after.createdAt),
-          and(eq(skillAuditLogs.createdAt, after.createdAt), gt(skillAuditLogs.id, after.id)),
-        )
-      : undefined;
+    const position = pastPosition(skillAuditLogs.createdAt, skillAuditLogs.id, after, "asc");
     const rows = await deps.db
       .select()
       .from(skillAuditLogs)

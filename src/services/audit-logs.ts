@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
 import type { AuditAction } from "../audit/events";
 import type { Deps } from "../context";
+import { pastPosition } from "../db/client";
 import { byKeys } from "../db/fan-out";
 import { type AuditLogRow, skillAuditLogs } from "../db/schema";
 import { validationError } from "../lib/errors";
@@ -92,15 +93,7 @@ export function auditConditions(makerspaceId: string | undefined, q: AuditFilter
  */
 export function auditLogQuery(deps: Pick<Deps, "db">, makerspaceId: string | undefined, q: AuditLogQuery) {
   const where: (SQL | undefined)[] = auditConditions(makerspaceId, q);
-  if (q.cursor) {
-    const after = decodeCursor(q.cursor);
-    where.push(
-      or(
-        lt(skillAuditLogs.createdAt, after.createdAt),
-        and(eq(skillAuditLogs.createdAt, after.createdAt), lt(skillAuditLogs.id, after.id)),
-      ),
-    );
-  }
+  if (q.cursor) where.push(pastPosition(skillAuditLogs.createdAt, skillAuditLogs.id, decodeCursor(q.cursor), "desc"));
   return deps.db
     .select()
     .from(skillAuditLogs)

@@ -1,8 +1,8 @@
-import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { publishCommitted } from "../audit/producer";
 import { parsePayload } from "../audit/relay";
 import type { Deps } from "../context";
-import { changesOf, runBatch } from "../db/client";
+import { changesOf, pastPosition, runBatch } from "../db/client";
 import { byKeys } from "../db/fan-out";
 import { auditDeadLetters, auditOutbox, type DeadLetterRow } from "../db/schema";
 import { AppError } from "../lib/errors";
@@ -35,15 +35,8 @@ export const DEAD_LETTER_ORDER = byKeys<DeadLetter>([(d) => d.failed_at, "desc"]
 export async function listDeadLetters(deps: Deps, q: DeadLetterQuery): Promise<DeadLetterPage> {
   const where: (SQL | undefined)[] = [];
   if (q.makerspace_id) where.push(eq(auditDeadLetters.makerspaceId, q.makerspace_id));
-  if (q.cursor) {
-    const after = decodeCursor(q.cursor);
-    where.push(
-      or(
-        lt(auditDeadLetters.failedAt, after.createdAt),
-        and(eq(auditDeadLetters.failedAt, after.createdAt), lt(auditDeadLetters.id, after.id)),
-      ),
-    );
-  }
+  if (q.cursor)
+    where.push(pastPosition(auditDeadLetters.failedAt, auditDeadLetters.id, decodeCursor(q.cursor), "desc"));
   const rows = await deps.db
     .select()
     .from(auditDeadLetters)

@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, type SQL, sql } from "drizzle-orm";
 import { newEvent } from "../audit/events";
 import { guardedOutboxStatement, publishCommitted } from "../audit/producer";
 import { scopeMakerspace, visibleOr404 } from "../auth/guards";
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../context";
-import { changesOf, insertWhere, runBatch } from "../db/client";
+import { changesOf, insertWhere, pastPosition, runBatch } from "../db/client";
 import { type WebhookDeliveryRow, type WebhookRow, webhookDeliveries, webhooks } from "../db/schema";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -208,12 +208,7 @@ export async function listDeliveries(
     .where(
       and(
         eq(webhookDeliveries.webhookId, id),
-        after
-          ? or(
-              lt(webhookDeliveries.deliveredAt, after.createdAt),
-              and(eq(webhookDeliveries.deliveredAt, after.createdAt), lt(webhookDeliveries.id, after.id)),
-            )
-          : undefined,
+        pastPosition(webhookDeliveries.deliveredAt, webhookDeliveries.id, after, "desc"),
       ),
     )
     .orderBy(desc(webhookDeliveries.deliveredAt), desc(webhookDeliveries.id))
