@@ -49,7 +49,7 @@ export default defineConfig(async () => {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           // A second, real D1 that setup leaves unmigrated: what a server answering before its
-          // migrations would serve (test/integration/health.test.ts).
+          // migrations would serve (test/http/health.test.ts).
           d1Databases: ["UNMIGRATED_DB"],
           ratelimits: {
             CALLER_BUDGET: suiteBudget("1001"),

@@ -7,8 +7,8 @@
  * - no namespace id is used twice, so staging never spends production's budgets.
  */
 import { experimental_readRawConfig } from "wrangler";
-import { BUDGET_NAMES, BUDGETS } from "../src/budgets/budgets";
-import { ConfigSchema } from "../src/config";
+import { BUDGET_NAMES, BUDGETS } from "../src/http/budgets-policy";
+import { ConfigSchema } from "../src/platform/config";
 
 interface RateLimitBinding {
   name: string;

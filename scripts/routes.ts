@@ -4,7 +4,7 @@
  * Read from the same declarations the authorize middleware enforces and /openapi.json publishes.
  */
 import { app } from "../src/app";
-import { declaredRoutes } from "../src/openapi/declared";
+import { declaredRoutes } from "../src/http/declared";
 
 const rows = declaredRoutes(app).map((r) => {
   const callers = "public" in r.access ? "public (no token)" : r.access.callers.join(", ");

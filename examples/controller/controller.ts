@@ -8,8 +8,8 @@
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { compactVerify, createRemoteJWKSet, decodeJwt } from "jose";
+import type { Allowlist } from "../../src/access/allowlists.schemas";
 import { type MakrcaveClient, makrcaveClient } from "../../src/client";
-import type { Allowlist } from "../../src/schemas/allowlists";
 
 export interface ControllerConfig {
   baseUrl: string;

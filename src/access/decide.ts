@@ -1,6 +1,6 @@
-import { isUnexpired } from "../lib/time";
-import type { Denial } from "../schemas/access";
-import type { EquipmentStatus } from "../schemas/equipment";
+import type { EquipmentStatus } from "../catalogue/equipment.schemas";
+import { isUnexpired } from "../platform/time";
+import type { Denial } from "./access.schemas";
 
 export interface RequiredSkillRef {
   id: string;

@@ -1,4 +1,4 @@
-import type { Deps } from "../context";
+import type { Deps } from "../platform/context";
 import { archiveDay, byTimeThenId, dayPrefix, isArchivedAction, makerspacePrefix } from "./archive";
 import { type AuditAction, type AuditEvent, AuditEventSchema } from "./events";
 

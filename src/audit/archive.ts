@@ -1,4 +1,4 @@
-import { sha256Hex } from "../lib/hash";
+import { sha256Hex } from "../platform/hash";
 import type { AuditAction, AuditEvent } from "./events";
 
 /**

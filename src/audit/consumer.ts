@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
-import { forgetCachedCertifications } from "../cache/user-skills";
-import type { Deps } from "../context";
-import { valuesOf } from "../db/client";
-import { auditDeadLetters, auditOutbox } from "../db/schema";
-import { buildDeps } from "../deps";
-import { errorText } from "../lib/logger";
-import { sendAll } from "../lib/queue";
+import { forgetCachedCertifications } from "../certifications/cache";
+import type { Deps } from "../platform/context";
+import { valuesOf } from "../platform/db/client";
+import { auditDeadLetters, auditOutbox } from "../platform/db/schema";
+import { buildDeps } from "../platform/deps";
+import { errorText } from "../platform/logger";
+import { sendAll } from "../platform/queue";
 import { EVENT_OF_ACTION } from "../webhooks/events";
 import { webhookJobsFor } from "../webhooks/fan-out";
 import { archiveAccessEvents } from "./archive";

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { Deps } from "../context";
-import { newId } from "../lib/ids";
-import { iso } from "../lib/time";
+import type { Deps } from "../platform/context";
+import { newId } from "../platform/ids";
+import { iso } from "../platform/time";
 
 /** Every audited action (docs/API.md, "Audit log"). */
 export const AUDIT_ACTIONS = [

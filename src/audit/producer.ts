@@ -1,9 +1,9 @@
 import type { SQL } from "drizzle-orm";
-import type { Deps } from "../context";
-import { chunk, type Db, insertWhere, type Statement } from "../db/client";
-import { auditOutbox } from "../db/schema";
-import { errorText } from "../lib/logger";
-import { sendAll } from "../lib/queue";
+import type { Deps } from "../platform/context";
+import { chunk, type Db, insertWhere, type Statement } from "../platform/db/client";
+import { auditOutbox } from "../platform/db/schema";
+import { errorText } from "../platform/logger";
+import { sendAll } from "../platform/queue";
 import { archiveAccessEvents } from "./archive";
 import type { AuditEvent } from "./events";
 import { writeAuditEvents } from "./writer";

@@ -1,9 +1,9 @@
 import { and, asc, lte, sql } from "drizzle-orm";
-import type { Deps } from "../context";
-import { pastPosition, runBatch, type Statement, valuesOf } from "../db/client";
-import { auditDeadLetters, auditOutbox } from "../db/schema";
-import { errorText } from "../lib/logger";
-import { addSeconds, iso } from "../lib/time";
+import type { Deps } from "../platform/context";
+import { pastPosition, runBatch, type Statement, valuesOf } from "../platform/db/client";
+import { auditDeadLetters, auditOutbox } from "../platform/db/schema";
+import { errorText } from "../platform/logger";
+import { addSeconds, iso } from "../platform/time";
 import { type AuditEvent, AuditEventSchema } from "./events";
 import { sendEvents } from "./producer";
 

@@ -1,10 +1,10 @@
-import type { Deps } from "../context";
-import { chunk, type Db, runBatch, type Statement } from "../db/client";
-import { assignShard } from "../db/directory";
-import { FAN_OUT_CONCURRENCY, mapBounded } from "../db/fan-out";
-import { isTransientD1Error } from "../db/retry";
-import { skillAuditLogs } from "../db/schema";
-import type { ShardName } from "../db/shards";
+import type { Deps } from "../platform/context";
+import { chunk, type Db, runBatch, type Statement } from "../platform/db/client";
+import { assignShard } from "../platform/db/directory";
+import { FAN_OUT_CONCURRENCY, mapBounded } from "../platform/db/fan-out";
+import { isTransientD1Error } from "../platform/db/retry";
+import { skillAuditLogs } from "../platform/db/schema";
+import type { ShardName } from "../platform/db/shards";
 import type { AuditEvent } from "./events";
 
 /** Idempotent by event id: a redelivered event is written once. */

@@ -2,11 +2,11 @@ import { type SQL, sql } from "drizzle-orm";
 import type { AuditEvent } from "../audit/events";
 import { sendCommitted } from "../audit/producer";
 import { parsePayload } from "../audit/relay";
-import type { Deps } from "../context";
-import { changesOf, runBatch, type Statement, valuesOf } from "../db/client";
-import { auditOutbox, equipment, skillAuditLogs, skillEquipment, userSkills } from "../db/schema";
-import { idTag } from "../db/shards";
-import { iso } from "../lib/time";
+import type { Deps } from "../platform/context";
+import { changesOf, runBatch, type Statement, valuesOf } from "../platform/db/client";
+import { auditOutbox, equipment, skillAuditLogs, skillEquipment, userSkills } from "../platform/db/schema";
+import { idTag } from "../platform/db/shards";
+import { iso } from "../platform/time";
 import { listeningMakerspaces } from "../webhooks/fan-out";
 
 /** Recorded as `performed_by` of events no person caused. */

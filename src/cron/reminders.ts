@@ -1,11 +1,11 @@
 import { asc, isNull, sql } from "drizzle-orm";
-import type { Deps } from "../context";
-import { runSqlBatch, valuesOf } from "../db/client";
-import { certificationReminders, userSkills } from "../db/schema";
-import { idTag } from "../db/shards";
-import { sendAll } from "../lib/queue";
-import { addDays, iso } from "../lib/time";
-import { selectUserSkills } from "../services/user-skills";
+import { selectUserSkills } from "../certifications/store";
+import type { Deps } from "../platform/context";
+import { runSqlBatch, valuesOf } from "../platform/db/client";
+import { certificationReminders, userSkills } from "../platform/db/schema";
+import { idTag } from "../platform/db/shards";
+import { sendAll } from "../platform/queue";
+import { addDays, iso } from "../platform/time";
 import type { WebhookEvent } from "../webhooks/events";
 import { jobsFor, subscribersOf } from "../webhooks/fan-out";
 

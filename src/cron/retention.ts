@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
-import type { Deps } from "../context";
-import { changesOf } from "../db/client";
-import { certificationReminders, skillAuditLogs, webhookDeliveries } from "../db/schema";
-import { addDays, iso, startOfUtcDay } from "../lib/time";
+import type { Deps } from "../platform/context";
+import { changesOf } from "../platform/db/client";
+import { certificationReminders, skillAuditLogs, webhookDeliveries } from "../platform/db/schema";
+import { addDays, iso, startOfUtcDay } from "../platform/time";
 
 export interface RetentionOptions {
   /** Rows per DELETE statement. */
@@ -32,7 +32,7 @@ export const ACCESS_ACTIONS_SQL = sql.raw("action in ('access_granted', 'access_
 /**
  * Where D1's access events start: midnight UTC, ACCESS_EVENT_RETENTION_DAYS before `now`.
  * Retention deletes whole days, so D1 holds every access event from this day on, and the export
- * reads the archive for the days before it (src/services/audit-export.ts).
+ * reads the archive for the days before it (src/audit/export.ts).
  */
 export function accessRetentionCutoff(deps: Pick<Deps, "now" | "config">): Date {
   return startOfUtcDay(addDays(deps.now, -deps.config.ACCESS_EVENT_RETENTION_DAYS));

@@ -1,10 +1,10 @@
 import { relayOutbox } from "../audit/relay";
-import type { Deps } from "../context";
-import { eachShard } from "../db/fan-out";
-import { shardNames } from "../db/shards";
-import { buildDeps } from "../deps";
-import { errorText } from "../lib/logger";
-import { iso } from "../lib/time";
+import type { Deps } from "../platform/context";
+import { eachShard } from "../platform/db/fan-out";
+import { shardNames } from "../platform/db/shards";
+import { buildDeps } from "../platform/deps";
+import { errorText } from "../platform/logger";
+import { iso } from "../platform/time";
 import { expireCertifications } from "./expiry";
 import { sendExpiryReminders } from "./reminders";
 import { purgeOldAuditLogs, purgeWebhookHistory } from "./retention";

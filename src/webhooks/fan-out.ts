@@ -1,11 +1,11 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { AuditEvent } from "../audit/events";
-import type { Deps } from "../context";
-import { valuesOf } from "../db/client";
-import { skillRequests, userSkills, webhooks } from "../db/schema";
-import { iso } from "../lib/time";
-import { selectRequests } from "../services/requests";
-import { selectUserSkills } from "../services/user-skills";
+import { selectRequests } from "../certifications/requests";
+import { selectUserSkills } from "../certifications/store";
+import type { Deps } from "../platform/context";
+import { valuesOf } from "../platform/db/client";
+import { skillRequests, userSkills, webhooks } from "../platform/db/schema";
+import { iso } from "../platform/time";
 import { EVENT_OF_ACTION, jobFor, type SubscribableEvent, type WebhookEvent, type WebhookJob } from "./events";
 
 interface Subscriber {

@@ -1,5 +1,5 @@
-import { AppError } from "../lib/errors";
-import { createLogger } from "../lib/logger";
+import { AppError } from "../platform/errors";
+import { createLogger } from "../platform/logger";
 import { fromBase64, toBase64 } from "./signature";
 
 /**

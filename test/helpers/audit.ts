@@ -9,9 +9,9 @@ import {
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { AuditAction, AuditEvent } from "../../src/audit/events";
-import { assignShard } from "../../src/db/directory";
-import { idTag } from "../../src/db/shards";
 import worker from "../../src/index";
+import { assignShard } from "../../src/platform/db/directory";
+import { idTag } from "../../src/platform/db/shards";
 import { envWithD1, hookD1 } from "./d1-hooks";
 import { callJson } from "./http";
 import { onEveryShard, shardDb } from "./shards";

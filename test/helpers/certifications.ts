@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { userSkillsKey } from "../../src/cache/user-skills";
+import { userSkillsKey } from "../../src/certifications/cache";
 import { type CallOptions, callJson } from "./http";
 import { onEveryShard } from "./shards";
 import { admin } from "./tokens";

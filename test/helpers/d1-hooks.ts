@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import type { D1Queryable } from "../../src/db/client";
+import type { D1Queryable } from "../../src/platform/db/client";
 
 export interface D1Hooks {
   /** Replaces `prepare` (call `target.prepare` for the real statement). */

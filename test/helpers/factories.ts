@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { idTag } from "../../src/db/shards";
+import { idTag } from "../../src/platform/db/shards";
 import { callJson } from "./http";
 import { shardDb, shardOf } from "./shards";
 import { admin } from "./tokens";

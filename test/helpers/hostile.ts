@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { expect } from "vitest";
 import { app } from "../../src/app";
-import { type DeclaredRoute, declaredRoutes } from "../../src/openapi/declared";
+import { type DeclaredRoute, declaredRoutes } from "../../src/http/declared";
 import { onEveryShard } from "./shards";
 
 /** Payloads attackers try first: SQL, markup, templates, traversal, header injection, odd numbers. */

@@ -1,6 +1,6 @@
 import { onTestFinished, vi } from "vitest";
 
-/** One JSON line of the service's logger (src/lib/logger.ts). */
+/** One JSON line of the service's logger (src/platform/logger.ts). */
 export interface LogLine {
   level: "info" | "warn" | "error";
   msg: string;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
-import { assignShard, findShard } from "../../src/db/directory";
-import { type ShardName, shardBinding, shardNames } from "../../src/db/shards";
+import { assignShard, findShard } from "../../src/platform/db/directory";
+import { type ShardName, shardBinding, shardNames } from "../../src/platform/db/shards";
 
 /** The shard bindings of the test env (limited like production by test/setup), in index order. */
 export function shards(from: Env = env): { name: ShardName; db: D1Database }[] {

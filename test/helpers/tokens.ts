@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
-import type { DeviceKind } from "../../src/auth/principal";
+import type { DeviceKind } from "../../src/identity/principal";
 import { shardDb } from "./shards";
 
 export interface TokenOptions {

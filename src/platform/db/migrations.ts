@@ -1,0 +1,7 @@
+/**
+ * The last migration this code expects to find applied: its file name in `migrations/`, as
+ * `wrangler d1 migrations apply` (and `npm run start:local`) record it in `d1_migrations`.
+ * `/health?deep=1` is not ok until it is applied. test/platform/migrations.test.ts fails when a
+ * migration is added without updating this.
+ */
+export const LATEST_MIGRATION = "0006_sharding.sql";
