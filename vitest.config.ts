@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -37,6 +38,10 @@ function isRoutineLogLine(log: string): boolean {
     return false;
   }
 }
+
+// wrangler.toml's [assets] directory must exist for the plugin to start; `npm test` builds the
+// console into it first (test/console-support/console-assets.test.ts reads the built files).
+mkdirSync(fileURLToPath(new URL("./console/dist", import.meta.url)), { recursive: true });
 
 // Wrangler's "Using secrets defined in .dev.vars", once per test file, is information only.
 process.env.WRANGLER_LOG ??= "warn";

@@ -1,5 +1,6 @@
-// npm run token -- --role makerspace_admin --sub admin-1 --makerspace ms-1 [--minutes 30] [--device-kind kiosk]
-// Prints a JWT signed with the local secret (.dev.vars, or JWT_SECRET_KEY in the environment).
+// npm run token -- --role makerspace_admin --sub admin-1 --makerspace ms-1 [--minutes 30] [--device-kind kiosk] [--console]
+// Prints a JWT signed with the local secret (.dev.vars, or JWT_SECRET_KEY in the environment);
+// with --console, the admin console's sign-in link carrying it (`/admin#token=…`).
 // With --env staging|production: the settings of that environment in wrangler.toml, and the
 // secret only from JWT_SECRET_KEY in the environment (never .dev.vars's local one).
 import { parseArgs } from "node:util";
@@ -19,6 +20,9 @@ Prints a JWT signed with the local secret (JWT_SECRET_KEY from .dev.vars or the 
   --minutes N          lifetime in minutes, a positive number (default ACCESS_TOKEN_EXPIRE_MINUTES, 30)
   --device-kind KIND   ${DEVICE_KINDS.join(" | ")} (device tokens; kiosk unlocks the kiosk page)
   --jti ID             a token id (registered devices' tokens carry one)
+  --console            print the admin console's sign-in link (URL/admin#token=…) instead
+  --url URL            the service's address for --console (default http://127.0.0.1:8787)
+  --name NAME          a display name claim (shown by the console)
   --env NAME           staging | production: that environment's settings from wrangler.toml; the
                        secret is read only from JWT_SECRET_KEY in the shell
   -h, --help           this text
@@ -45,6 +49,9 @@ try {
       "device-kind": { type: "string" },
       jti: { type: "string" },
       env: { type: "string", default: "" },
+      console: { type: "boolean", default: false },
+      url: { type: "string", default: "http://127.0.0.1:8787" },
+      name: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   }));
@@ -95,6 +102,7 @@ const jwt = new SignJWT({
   role: values.role,
   ...(values.makerspace ? { makerspace_id: values.makerspace } : {}),
   ...(values["device-kind"] ? { device_kind: values["device-kind"] } : {}),
+  ...(values.name ? { name: values.name } : {}),
 })
   .setProtectedHeader({ alg: vars.JWT_ALGORITHM || "HS256", typ: "JWT" })
   .setSubject(values.sub)
@@ -103,4 +111,10 @@ const jwt = new SignJWT({
 if (values.jti) jwt.setJti(values.jti);
 if (vars.JWT_ISSUER) jwt.setIssuer(vars.JWT_ISSUER);
 if (vars.JWT_AUDIENCE) jwt.setAudience(vars.JWT_AUDIENCE);
-console.log(await jwt.sign(new TextEncoder().encode(secret)));
+const signed = await jwt.sign(new TextEncoder().encode(secret));
+if (values.console) {
+  if (values.role === "device") fail("--console signs a person in: use a person's role");
+  console.log(`${values.url.replace(/\/+$/, "")}/admin#token=${signed}`);
+} else {
+  console.log(signed);
+}

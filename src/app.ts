@@ -8,6 +8,7 @@ import { userSkillRoutes } from "./certifications/certifications.routes";
 import { userSkillTransferRoutes } from "./certifications/csv.routes";
 import { instructorRoutes, skillInstructorRoutes } from "./certifications/instructors.routes";
 import { requestRoutes } from "./certifications/requests.routes";
+import { consoleRoutes, matrixRoutes, overviewRoutes } from "./console-support/console.routes";
 import { badgeRoutes } from "./devices/badges.routes";
 import { deviceRoutes } from "./devices/devices.routes";
 import { authenticate } from "./http/auth";
@@ -70,6 +71,7 @@ export function buildApp() {
       systemRoutes(() => app),
     )
     .route("/kiosk", kioskRoutes)
+    .route("/admin", consoleRoutes)
     .route("/", jwksRoutes)
     .route("/api/v1/devices", deviceRoutes)
     .route("/api/v1/badges", badgeRoutes)
@@ -82,6 +84,8 @@ export function buildApp() {
     .route("/api/v1/skills/user-skills", userSkillTransferRoutes)
     .route("/api/v1/skills/user-skills", userSkillRoutes)
     .route("/api/v1/skills/requests", requestRoutes)
+    .route("/api/v1/skills/matrix", matrixRoutes)
+    .route("/api/v1/makerspaces", overviewRoutes)
     .route("/api/v1/instructors", instructorRoutes)
     .route("/api/v1/skills", skillInstructorRoutes)
     .route("/api/v1/skills", skillRoutes);

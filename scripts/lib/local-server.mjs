@@ -8,8 +8,24 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { d1Databases } from "./d1-bindings.mjs";
 import { ensureDevVars, readDevVars } from "./dev-vars.mjs";
 
-/** `wrangler deploy --dry-run --outdir dist`: the exact bundle that would be deployed (top-level config). */
+/** `npm run build:console`: the admin console into console/dist (wrangler.toml's [assets]). */
+export function buildConsole() {
+  const res = spawnSync("npx", ["vite", "build", "--config", "console/vite.config.ts"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+  });
+  if (res.status !== 0) {
+    process.stderr.write(res.stdout + res.stderr);
+    throw new Error("console build failed");
+  }
+}
+
+/**
+ * `wrangler deploy --dry-run --outdir dist`: the exact bundle that would be deployed (top-level
+ * config), after the console it serves as static assets.
+ */
 export function buildWorker(outdir = "dist") {
+  buildConsole();
   const res = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--env=", "--outdir", outdir], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

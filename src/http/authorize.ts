@@ -45,7 +45,8 @@ export function enforceScope(c: Context<AppEnv>, target: string, data: unknown):
   const fields = data as Record<string, unknown>;
   const named = target === "query" || target === "json";
   for (const rule of access.scope) {
-    if (rule === "makerspace" && named && typeof fields.makerspace_id === "string") {
+    // A makerspace named in the path (`/makerspaces/{makerspace_id}/…`) is held to the same rule.
+    if (rule === "makerspace" && (named || target === "param") && typeof fields.makerspace_id === "string") {
       assertMakerspace(p, fields.makerspace_id);
     } else if (rule === "own-user" && named && p.role === "member" && !access.callers.includes("instructor")) {
       if (typeof fields.user_id === "string" && fields.user_id !== p.sub) {

@@ -17,7 +17,7 @@ import { bookmarkOf, buildDeps } from "../platform/deps";
  * - Every caller but a super_admin has a makerspace in its token, and may touch nothing else:
  *   its makerspace's shard (routed in `authenticate`, before the device check reads its row).
  * - A super_admin's request names its target, read from the validated request (`routeByRequest`,
- *   from the validation hook), strongest first: a `makerspace_id` (query or body) → the directory;
+ *   from the validation hook), strongest first: a `makerspace_id` (query, body or path) → the directory;
  *   an equipment id (`equipment_id`, or the `id` of `/equipment/{id}`) → the directory's
  *   equipment index; any other path `id`, or a body `skill_id` → the shard tag of the id. A
  *   listing naming no makerspace fans out over every shard (src/platform/db/fan-out.ts).
@@ -111,7 +111,8 @@ export async function routeByRequest(c: Context<AppEnv>, target: string, data: u
   }
   const stronger = (by: RoutedBy) => STRENGTH[by] > STRENGTH[routing.by];
   const makerspaceId = fields.makerspace_id;
-  if ((target === "query" || target === "json") && typeof makerspaceId === "string" && stronger("makerspace")) {
+  const names = target === "query" || target === "json" || target === "param";
+  if (names && typeof makerspaceId === "string" && stronger("makerspace")) {
     await toMakerspace(c, makerspaceId, "makerspace", isWrite(c));
     return;
   }

@@ -84,6 +84,16 @@ export const ConfigSchema = z.object({
   /** AES-256 key (base64 of 32 bytes) sealing webhook secrets in D1; checked where used (src/webhooks/secret-box.ts). */
   WEBHOOK_ENCRYPTION_KEY: optionalText,
   WEBHOOK_DELIVERY_RETENTION_DAYS: positiveInt.default(30),
+  /** The admin console's OpenID Connect provider (https; http only on this machine) and client. */
+  OIDC_ISSUER: jwksUrl,
+  OIDC_CLIENT_ID: optionalText.pipe(z.string().max(200, "must be at most 200 characters").optional()),
+  OIDC_SCOPES: optionalText.pipe(
+    z
+      .string()
+      .max(500, "must be at most 500 characters")
+      .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, "must be scopes separated by single spaces")
+      .default("openid profile email"),
+  ),
   ALLOWED_ORIGINS: optionalText.transform((v) =>
     v
       ? v
