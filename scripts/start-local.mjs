@@ -14,6 +14,12 @@ const OVERRIDABLE = [
   "RATE_CALLER_PER_MINUTE",
   "RATE_BADGE_PER_MINUTE",
   "RATE_MAKERSPACE_PER_MINUTE",
+  // The console's browser tests sign in through a local OpenID Connect provider.
+  "OIDC_ISSUER",
+  "OIDC_CLIENT_ID",
+  "OIDC_SCOPES",
+  "JWT_JWKS_URL",
+  "JWT_AUDIENCE",
 ];
 const vars = Object.fromEntries(OVERRIDABLE.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
 const inspectorPort = process.env.INSPECTOR_PORT ? Number(process.env.INSPECTOR_PORT) : undefined;
