@@ -5,6 +5,7 @@ import { apiRoute } from "../http/route";
 import { ADMINS } from "../identity/access";
 import { assertMakerspace } from "../identity/guards";
 import type { AppEnv } from "../platform/context";
+import { AppError } from "../platform/errors";
 import { readMatrix } from "./matrix";
 import { MatrixQuerySchema, MatrixSchema } from "./matrix.schemas";
 import { readOverview } from "./overview";
@@ -85,6 +86,9 @@ function consoleCsp(issuer: string | undefined): string {
  * reload of any console URL opens the app at that screen.
  */
 async function serveConsole(c: Context<AppEnv>): Promise<Response> {
+  if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+    throw new AppError("method_not_allowed", "The console's files are read with GET");
+  }
   const url = new URL(c.req.url);
   const path = url.pathname.replace(/^\/admin/, "") || "/";
   const res = await c.env.ASSETS.fetch(new Request(new URL(path, url.origin), { headers: c.req.raw.headers }));
@@ -99,7 +103,11 @@ async function serveConsole(c: Context<AppEnv>): Promise<Response> {
   return out;
 }
 
-/** Mounted at /admin: the console's settings, then its files. */
+/**
+ * Mounted at /admin: the console's settings (an API operation, in the OpenAPI document), then its
+ * files — static assets of any path, not operations, so registered for every method (GET and HEAD
+ * served, others 405) and left out of the document, as `app.routes` of method ALL are.
+ */
 export const consoleRoutes = new OpenAPIHono<AppEnv>()
   .openapi(config, (c) => {
     const cfg = c.get("deps").config;
@@ -109,5 +117,5 @@ export const consoleRoutes = new OpenAPIHono<AppEnv>()
         : null;
     return c.json({ oidc }, 200, { "cache-control": "no-store" });
   })
-  .get("/", serveConsole)
-  .get("/*", serveConsole);
+  .all("/", serveConsole)
+  .all("/*", serveConsole);

@@ -32,6 +32,10 @@ describe("the admin console's files", () => {
     expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
   });
 
+  it("answers 405 to other methods on the console's files", async () => {
+    expect((await callJson("POST", "/admin/members")).status).toBe(405);
+  });
+
   it("keeps /api/v1 and the other routes for the Worker", async () => {
     expect((await callJson("GET", "/api/v1/skills")).status).toBe(401);
     expect((await callJson("GET", "/health")).body).toEqual({ status: "ok" });

@@ -71,6 +71,8 @@ describe("GET /makerspaces/{makerspace_id}/overview", () => {
     expectError(await overview("ms-2", await admin("ms-1")), 403, "forbidden");
     expectError(await overview("ms-1", await member("user-1", "ms-1")), 403, "forbidden");
     expect((await overview("ms-1", await superAdmin())).status).toBe(200);
-    expectError(await overview("x".repeat(101), await admin()), 422, "validation_error");
+    expectError(await overview("x".repeat(101), await admin()), 422, "validation_error", {
+      errors: [expect.objectContaining({ path: "makerspace_id" })],
+    });
   });
 });

@@ -127,7 +127,14 @@ describe("GET /openapi.json", () => {
       .flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => ({ route: `${m} ${path}`, op })))
       .filter(({ op }) => Array.isArray(op.security) && op.security.length === 0)
       .map(({ route }) => route);
-    const publicRoutes = ["get /health", "get /openapi.json", "get /docs", "get /.well-known/jwks.json", "get /kiosk"];
+    const publicRoutes = [
+      "get /health",
+      "get /openapi.json",
+      "get /docs",
+      "get /.well-known/jwks.json",
+      "get /kiosk",
+      "get /admin/config.json",
+    ];
     for (const route of open) expect(publicRoutes).toContain(route);
     expect(open).toEqual(expect.arrayContaining(["get /health", "get /openapi.json", "get /docs"]));
   });
