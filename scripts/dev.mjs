@@ -1,5 +1,6 @@
 // npm run dev: local secrets (.dev.vars) created when missing, local D1 migrations applied to the
-// directory and every shard, then `wrangler dev` on http://127.0.0.1:8787 with local D1, KV and Queues.
+// directory and every shard, the admin console built (and rebuilt on change), then `wrangler dev` on
+// http://127.0.0.1:8787 with local D1, KV and Queues.
 import { spawn, spawnSync } from "node:child_process";
 import { ensureDevVars } from "./lib/dev-vars.mjs";
 
@@ -16,6 +17,17 @@ const port = process.env.PORT ?? "8787";
 // PERSIST_DIR keeps a run's D1/KV/Queues state apart (the e2e and soak scripts use a fresh one).
 const persist = process.env.PERSIST_DIR ? ["--persist-to", process.env.PERSIST_DIR] : [];
 await ensureDevVars();
+// The admin console first: wrangler.toml's [assets] serves console/dist under /admin. Then a
+// watching build keeps it fresh while you edit console/ (wrangler dev serves what is on disk).
+const consoleBuild = spawnSync("npx", ["vite", "build", "--config", "console/vite.config.ts"], {
+  stdio: "inherit",
+  env,
+});
+if (consoleBuild.status !== 0) process.exit(consoleBuild.status ?? 1);
+const watch = spawn("npx", ["vite", "build", "--watch", "--config", "console/vite.config.ts"], {
+  stdio: ["ignore", "ignore", "inherit"],
+  env,
+});
 const migrate = spawnSync("node", ["scripts/migrate.mjs", "--local", ...persist], { stdio: "inherit", env });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 const dev = spawn(
@@ -26,5 +38,16 @@ const dev = spawn(
     env,
   },
 );
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));
-dev.on("exit", (code) => process.exit(code ?? 0));
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    watch.kill(sig);
+    dev.kill(sig);
+  });
+}
+dev.on("exit", (code) => {
+  watch.kill("SIGTERM");
+  process.exit(code ?? 0);
+});
+console.log(
+  `Admin console: http://127.0.0.1:${port}/admin (sign in with a link: npm run -s token -- --role makerspace_admin --sub admin-1 --makerspace ms-1 --minutes 480 --console)`,
+);
