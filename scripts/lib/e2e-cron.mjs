@@ -1,4 +1,4 @@
-// The README's "Triggering the cron locally": /cdn-cgi/local/scheduled on the running server,
+// docs/OPERATIONS.md, "Crons" (triggering the cron locally): /cdn-cgi/local/scheduled on the running server,
 // which was started as a plain `npm run dev` (no --test-scheduled, no restart).
 import assert from "node:assert/strict";
 import { assertStatus, eventually } from "./e2e-readme.mjs";

@@ -185,7 +185,7 @@ export async function storeSnapshot(): Promise<Record<string, unknown>> {
 const EXTRA_FIELDS = new Set([
   "errors",
   "missing_skills",
-  // A denied verify's `reason` and stable `denial` code (README, "Why a verify was denied").
+  // A denied verify's `reason` and stable `denial` code (docs/ARCHITECTURE.md, "Access: the hot path").
   "reason",
   "denial",
   "existing_request_id",

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRequest, grant } from "../helpers/certifications";
 import { randomUid, registerBadge, registerDevice } from "../helpers/devices";
 import { makeEquipment, makeSkill, uniqueName } from "../helpers/factories";
@@ -41,6 +41,13 @@ let adminToken: string;
 let hooksToken: string;
 let heartbeatToken: string;
 let heartbeatDevice: string;
+
+// The admins' tokens live 10 minutes, and this file can run longer than that on a loaded machine:
+// each test gets fresh ones (an expired token would turn every probe into a 401 that proves nothing).
+beforeEach(async () => {
+  adminToken = await admin("ms-1");
+  hooksToken = await admin(HOOKS_MAKERSPACE);
+});
 
 beforeAll(async () => {
   adminToken = await admin("ms-1");
