@@ -1,4 +1,5 @@
-// npm run test:browser — the kiosk page in Debian's Chromium against the real local server: token
+// npm run test:browser — /docs (every operation of /openapi.json rendered, no page error), then
+// the kiosk page in Debian's Chromium against the real local server: token
 // setup (by button and by Enter), badge tap, tiles vs the bulk access check, a training request, the
 // idle reset leaving nothing of the member behind, error messages; portrait and landscape.
 // Installs nothing: .ci/run installs chromium when it is missing.
@@ -60,6 +61,41 @@ const overall = setTimeout(() => {
 }, OVERALL_MS);
 
 const visible = (page, id) => page.locator(`#${id}`).isVisible();
+
+/** `/docs` renders every operation of `/openapi.json`, whatever its body's media type, without a page error. */
+async function docsFlow() {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  page.on("console", (msg) => {
+    // The browser's own request for /favicon.ico (the service has none) is not the page's doing.
+    if (msg.type() === "error" && !/\/favicon\.ico$/.test(msg.location()?.url ?? "")) problems.push(msg.text());
+  });
+  const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+  const expected = Object.entries(doc.paths)
+    .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
+    .sort();
+  await page.goto(`${server.url}/docs`);
+  await page
+    .waitForFunction((n) => document.querySelectorAll("details[data-op]").length >= n, expected.length, {
+      timeout: 10_000,
+    })
+    .catch(() => {});
+  const shown = (await page.$$eval("details[data-op]", (ds) => ds.map((d) => d.dataset.op))).sort();
+  const missing = expected.filter((op) => !shown.includes(op));
+  check(
+    `/docs: all ${expected.length} operations of /openapi.json are rendered`,
+    missing.length === 0 && shown.length === expected.length,
+    `${shown.length} shown; missing: ${missing.join(", ")}`,
+  );
+  const csv = page.locator('details[data-op="POST /api/v1/skills/user-skills/import"] textarea');
+  check(
+    "/docs: the CSV import offers a text/csv body (not a JSON one)",
+    (await csv.count()) === 1 && (await csv.getAttribute("data-type")) === "text/csv",
+  );
+  check("/docs: no page error while rendering", problems.length === 0, problems.join(" | "));
+  await page.close();
+}
 
 async function setupToken(page, ctx) {
   await page.goto(`${server.url}/kiosk?idle=${IDLE_SECONDS}`);
@@ -272,6 +308,7 @@ try {
       "--disable-sync",
     ],
   });
+  await docsFlow();
   for (const [i, v] of VIEWPORTS.entries()) {
     const ctx = `${v.label} ${v.width}×${v.height}`;
     const page = await browser.newPage();

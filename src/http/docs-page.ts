@@ -28,25 +28,31 @@ tokenInput.addEventListener('change',()=>sessionStorage.setItem('docs-token',tok
 const esc=s=>String(s).replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
 fetch('/openapi.json').then(r=>r.json()).then(doc=>{
   const root=document.getElementById('ops');root.textContent='';const byTag={};
-  for(const [path,ops] of Object.entries(doc.paths))for(const [method,op] of Object.entries(ops))(byTag[op.tags[0]]??=[]).push({path,method,op});
+  for(const [path,ops] of Object.entries(doc.paths))for(const [method,op] of Object.entries(ops))(byTag[op.tags?.[0]??'other']??=[]).push({path,method,op});
   for(const [tag,list] of Object.entries(byTag)){
     const h=document.createElement('h2');h.textContent=tag;root.append(h);
     for(const {path,method,op} of list){
       const d=document.createElement('details');
       const params=(op.parameters||[]).map(p=>'<label>'+esc(p.name)+' ('+p.in+(p.required?', required':'')+')<input data-in="'+p.in+'" data-name="'+esc(p.name)+'"></label>').join('');
-      const body=op.requestBody?'<label>JSON body</label><textarea>'+esc(JSON.stringify(example(op.requestBody.content['application/json'].schema),null,2))+'</textarea>':'';
+      const [type,media]=Object.entries(op.requestBody?.content||{})[0]||[];
+      const body=type?'<label>Body ('+esc(type)+')<textarea data-type="'+esc(type)+'">'+esc(sample(type,media))+'</textarea></label>':'';
+      d.dataset.op=method.toUpperCase()+' '+path;
       d.innerHTML='<summary><span class="m '+method+'">'+method.toUpperCase()+'</span><code>'+esc(path)+'</code><span>'+esc(op.summary)+'</span></summary><div class="body"><p>'+esc(op.description||'')+'</p>'+params+body+'<button>Try it</button><pre hidden></pre></div>';
       d.querySelector('button').onclick=()=>send(d,path,method);root.append(d);
     }
   }
 });
-function example(s){if(!s||typeof s!=='object')return null;if(s.type==='object'){const o={};for(const k of s.required||[])o[k]=example(s.properties[k]);return o}
+// A body to start from: JSON built from the schema's required fields; any other type (the CSV
+// import's text/csv) its example, else empty. Never assumes a JSON body.
+function sample(type,media){if(media?.example!==undefined)return typeof media.example==='string'?media.example:JSON.stringify(media.example,null,2);
+  if(/json/.test(type))return JSON.stringify(example(media?.schema),null,2);const s=media?.schema;return typeof s?.example==='string'?s.example:''}
+function example(s){if(!s||typeof s!=='object')return null;if(s.type==='object'){const o={};for(const k of s.required||[])o[k]=example(s.properties?.[k]);return o}
   if(s.enum)return s.enum[0];if(s.type==='array')return [];if(s.type==='integer'||s.type==='number')return 0;if(s.type==='boolean')return false;return ''}
 async function send(d,path,method){
   const q=new URLSearchParams();let url=path;
   for(const i of d.querySelectorAll('input[data-in]')){if(!i.value)continue;if(i.dataset.in==='path')url=url.replace('{'+i.dataset.name+'}',encodeURIComponent(i.value));else q.set(i.dataset.name,i.value)}
   const headers={};const t=tokenInput.value.trim();if(t)headers.authorization='Bearer '+t;
-  const ta=d.querySelector('textarea');let body;if(ta){headers['content-type']='application/json';body=ta.value}
+  const ta=d.querySelector('textarea');let body;if(ta){headers['content-type']=ta.dataset.type;body=ta.value}
   const out=d.querySelector('pre');out.hidden=false;out.textContent='…';
   try{const r=await fetch(url+(q.size?'?'+q:''),{method:method.toUpperCase(),headers,body});const text=await r.text();
     let shown=text;try{shown=JSON.stringify(JSON.parse(text),null,2)}catch{}out.textContent=r.status+' '+r.statusText+'\\n\\n'+shown}
