@@ -1,14 +1,12 @@
+import type { CertificationRow } from "../certifications/row";
+import { isUnexpired } from "../certifications/rules";
 import { sha256Hex } from "../platform/hash";
-import { isUnexpired } from "../platform/time";
 import type { AllowlistEntry } from "./allowlists.schemas";
 import { decideAccess } from "./decide";
 import type { EquipmentRequirements } from "./requirements-cache";
 
-export interface CertifiedRow {
-  user_id: string;
-  skill_id: string;
-  expires_at: string | null;
-}
+/** A member's live certification of a skill an item requires. */
+export type CertifiedRow = Pick<CertificationRow, "user_id" | "skill_id" | "expires_at">;
 
 export interface BadgeHashRow {
   user_id: string;

@@ -1,4 +1,5 @@
 import { and, eq, inArray, or, type SQL, sql } from "drizzle-orm";
+import { storedCertifiedSql } from "../certifications/rules";
 import type { Config } from "../platform/config";
 import type { Deps } from "../platform/context";
 import { type Db, type Statement, valuesOf } from "../platform/db/client";
@@ -50,7 +51,7 @@ export function allowlistBumps(deps: { db: Db }, targets: BumpTargets, when?: SQ
       .select({ id: skillEquipment.equipmentId })
       .from(skillEquipment)
       .innerJoin(userSkills, eq(userSkills.skillId, skillEquipment.skillId))
-      .where(and(eq(userSkills.userId, targets.userId), eq(userSkills.status, "certified")));
+      .where(and(eq(userSkills.userId, targets.userId), storedCertifiedSql()));
     matches.push(and(eq(equipment.makerspaceId, targets.makerspaceId), inArray(equipment.id, held)) as SQL);
   }
   if (matches.length === 0) return [];

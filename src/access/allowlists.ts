@@ -1,4 +1,6 @@
-import { and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import { certificationFields } from "../certifications/row";
+import { inForceSql } from "../certifications/rules";
 import { publicSigningJwk, signAllowlistPayload } from "../identity/allowlist-key";
 import { inMakerspace } from "../identity/guards";
 import type { Principal } from "../identity/principal";
@@ -22,15 +24,11 @@ import { foldRequirements, requirementsQuery } from "./store";
  */
 function allowlistReads(db: Db, equipmentSet: SQL, nowIso: string): [Statement, Statement, Statement] {
   const linkedSkills = sql`(select ${skillEquipment.skillId} from ${skillEquipment} where ${skillEquipment.equipmentId} in ${equipmentSet})`;
-  const live = and(
-    eq(userSkills.status, "certified"),
-    or(isNull(userSkills.expiresAt), gt(userSkills.expiresAt, nowIso)),
-    sql`${userSkills.skillId} in ${linkedSkills}`,
-  );
+  const live = and(inForceSql(nowIso), sql`${userSkills.skillId} in ${linkedSkills}`);
   return [
     requirementsQuery(db).where(sql`${equipment.id} in ${equipmentSet}`).orderBy(asc(equipment.id)),
     db
-      .select({ user_id: userSkills.userId, skill_id: userSkills.skillId, expires_at: userSkills.expiresAt })
+      .select(certificationFields("user_id", "skill_id", "expires_at"))
       .from(userSkills)
       .where(live),
     db

@@ -1,4 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
+import { certificationFields } from "../certifications/row";
+import { storedCertifiedSql } from "../certifications/rules";
 import { renewOnUse } from "../certifications/use-renewal";
 import { badgeHash } from "../devices/badges";
 import type { Principal } from "../identity/principal";
@@ -33,16 +35,11 @@ export async function verifyAccessByBadge(
     requirementsQuery(db).where(eq(equipment.id, equipmentId)),
     db.select({ badge_id: badges.id, user_id: badges.userId }).from(badges).where(badgeMatch),
     db
-      .select({
-        skill_id: userSkills.skillId,
-        expires_at: userSkills.expiresAt,
-        id: userSkills.id,
-        last_use_renewal_at: userSkills.lastUseRenewalAt,
-      })
+      .select(certificationFields("skill_id", "expires_at", "id", "last_use_renewal_at"))
       .from(userSkills)
       .where(
         and(
-          eq(userSkills.status, "certified"),
+          storedCertifiedSql(),
           sql`${userSkills.userId} = (select ${badges.userId} from ${badges} where ${badgeMatch})`,
         ),
       ),

@@ -1,5 +1,6 @@
 import type { EquipmentStatus } from "../catalogue/equipment.schemas";
-import { isUnexpired } from "../platform/time";
+import type { CertificationRow } from "../certifications/row";
+import { isUnexpired } from "../certifications/rules";
 import type { Denial } from "./access.schemas";
 
 export interface RequiredSkillRef {
@@ -7,13 +8,12 @@ export interface RequiredSkillRef {
   name: string;
 }
 
-export interface HeldCertification {
-  skill_id: string;
-  expires_at: string | null;
-  /** Read by `verify` only (strong reads), for renewals by use; the KV cache holds neither. */
-  id?: string;
-  last_use_renewal_at?: string | null;
-}
+/**
+ * A stored-certified row of the member's: the skill and its expiry (what the KV cache holds), and
+ * — read by `verify` only (strong reads), for renewals by use — its id and last renewal by use.
+ */
+export type HeldCertification = Pick<CertificationRow, "skill_id" | "expires_at"> &
+  Partial<Pick<CertificationRow, "id" | "last_use_renewal_at">>;
 
 export interface DecisionInput {
   equipmentStatus: EquipmentStatus;

@@ -7,6 +7,7 @@ import {
   fillCachedCertifications,
   readCachedCertifications,
 } from "../certifications/cache";
+import { storedCertifiedSql } from "../certifications/rules";
 import type { FillTicket } from "../platform/cache";
 import type { Deps } from "../platform/context";
 import type { Db } from "../platform/db/client";
@@ -68,10 +69,7 @@ function strongCheckQuery(db: Db, userId: string | Placeholder) {
     .from(equipment)
     .leftJoin(skillEquipment, eq(skillEquipment.equipmentId, equipment.id))
     .leftJoin(skills, eq(skills.id, skillEquipment.skillId))
-    .leftJoin(
-      userSkills,
-      and(eq(userSkills.skillId, skills.id), eq(userSkills.userId, userId), eq(userSkills.status, "certified")),
-    );
+    .leftJoin(userSkills, and(eq(userSkills.skillId, skills.id), eq(userSkills.userId, userId), storedCertifiedSql()));
 }
 
 type StrongRow = Awaited<ReturnType<ReturnType<typeof strongCheckQuery>["all"]>>[number];

@@ -4,6 +4,8 @@ import { userSkills } from "../platform/db/schema";
 import { isKvRateLimited, pacedWrite, writeNowUnlessRecent } from "../platform/kv-pacing";
 import { errorText } from "../platform/logger";
 import { certificationMemo, isUnsettled, KV_READ_CACHE_TTL_SECONDS, unsettledUntil } from "./cache-memo";
+import { type CertificationRow, certificationFields } from "./row";
+import { storedCertifiedSql } from "./rules";
 
 /**
  * KV cache of each member's certifications: key `user_skills:{makerspace_id}:{user_id}` (user ids
@@ -12,10 +14,7 @@ import { certificationMemo, isUnsettled, KV_READ_CACHE_TTL_SECONDS, unsettledUnt
  * `expires_at`. Expiry is decided by the reader against its own clock, so an entry that outlives
  * a certification's `expires_at` never grants access.
  */
-export interface CachedCertification {
-  skill_id: string;
-  expires_at: string | null;
-}
+export type CachedCertification = Pick<CertificationRow, "skill_id" | "expires_at">;
 
 interface CacheEntry {
   v: 1;
@@ -53,12 +52,12 @@ type CacheDeps = Pick<Deps, "db" | "kv" | "config" | "logger" | "now">;
  */
 export function certificationsQuery(db: Deps["db"], m: { makerspaceId: string | SQL; userId: string }) {
   return db
-    .select({ skill_id: userSkills.skillId, expires_at: userSkills.expiresAt })
+    .select(certificationFields("skill_id", "expires_at"))
     .from(userSkills)
     .where(
       and(
         eq(userSkills.userId, m.userId),
-        eq(userSkills.status, "certified"),
+        storedCertifiedSql(),
         typeof m.makerspaceId === "string"
           ? eq(userSkills.makerspaceId, m.makerspaceId)
           : sql`${userSkills.makerspaceId} = ${m.makerspaceId}`,

@@ -6,14 +6,21 @@ import { publishCommitted } from "../audit/producer";
 import type { Principal } from "../identity/principal";
 import type { Deps } from "../platform/context";
 import { changesOf, type Db, insertWhere, runBatch, type Statement, valuesOf } from "../platform/db/client";
-import { auditOutbox, type SkillRow, userSkills } from "../platform/db/schema";
+import {
+  auditOutbox,
+  type SkillRow,
+  skillInstructors,
+  skillPrerequisites,
+  skills,
+  userSkills,
+} from "../platform/db/schema";
 import { AppError } from "../platform/errors";
 import { newId } from "../platform/ids";
-import { iso, isUnexpired } from "../platform/time";
+import { iso } from "../platform/time";
 import { type CachedCertification, certificationsQuery, syncCertificationCache } from "./cache";
 import { assertMayCertify } from "./instructor-rights";
-import { type CertificationState, certificationState, prerequisitesNotMet } from "./rules";
-import { expiryFor, expirySql, fixedDateOpenSql, fixedDatePassed, validityOf } from "./validity";
+import { expiryFor, expirySql, fixedDateOpenSql, fixedDatePassed, inForceSql, isUnexpired, validityOf } from "./rules";
+import { type CertificationState, certificationState, prerequisitesNotMet } from "./state";
 
 /** How many times a certification is tried again after a rule failed in the batch but held when re-read. */
 export const MAX_GRANT_ATTEMPTS = 3;
@@ -78,8 +85,9 @@ export type Certifier = "caller" | "system";
 function mayCertifySql(actor: Principal, skillId: string, userId: string): SQL {
   if (actor.role === "super_admin" || actor.role === "makerspace_admin") return sql`1`;
   if (actor.role !== "member" || actor.makerspaceId === null || userId === actor.sub) return sql`0`;
-  return sql`exists (select 1 from skill_instructors i where i.skill_id = ${skillId}
-    and i.user_id = ${actor.sub} and i.makerspace_id = ${actor.makerspaceId})`;
+  const i = skillInstructors;
+  return sql`exists (select 1 from ${i} where ${i.skillId} = ${skillId}
+    and ${i.userId} = ${actor.sub} and ${i.makerspaceId} = ${actor.makerspaceId})`;
 }
 
 /**
@@ -103,20 +111,18 @@ export function planGrant(
 ): GrantPlan {
   const { userId } = input;
   const at = iso(deps.now);
-  const tenancy = actor.role === "super_admin" ? sql`1` : sql`s.makerspace_id = ${actor.makerspaceId}`;
+  const tenancy = actor.role === "super_admin" ? sql`1` : sql`${skills.makerspaceId} = ${actor.makerspaceId}`;
   const certified = input.status === "certified";
   // Without an explicit expires_at, the skill's validity decides, read inside the batch.
   const fromValidity = certified && !input.expiresAt;
   const guard = sql`(${callerGuard})
-    and exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active' and ${tenancy})
+    and exists (select 1 from ${skills} where ${skills.id} = ${skillId} and ${skills.status} = 'active' and ${tenancy})
     and ${certifier === "caller" ? mayCertifySql(actor, skillId, userId) : sql`1`}
     and ${fromValidity ? fixedDateOpenSql(skillId, deps.now) : sql`1`}
-    and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
-      and not exists (select 1 from user_skills u where u.user_id = ${userId}
-        and u.skill_id = p.prerequisite_id and u.status = 'certified'
-        and (u.expires_at is null or u.expires_at > ${at})))`;
-  const makerspaceId = sql`(select makerspace_id from skills where id = ${skillId})`;
-  const userSkillId = sql`(select id from user_skills where user_id = ${userId} and skill_id = ${skillId})`;
+    and ${prerequisitesHeldSql(skillId, userId, at)}`;
+  const makerspaceId = skillMakerspaceSql(skillId);
+  const userSkillId = sql`(select ${userSkills.id} from ${userSkills}
+    where ${userSkills.userId} = ${userId} and ${userSkills.skillId} = ${skillId})`;
   const expiresAt: string | SQL<string | null> | null = !certified
     ? null
     : fromValidity
@@ -173,7 +179,7 @@ export function planGrant(
     },
     guard,
   ).onConflictDoUpdate({ target: [userSkills.userId, userSkills.skillId], set: renewal });
-  const applied = sql`exists (select 1 from audit_outbox where id = ${event.id})`;
+  const applied = sql`exists (select 1 from ${auditOutbox} where ${auditOutbox.id} = ${event.id})`;
   return {
     // After the upsert: the certification adds (or moves) an entry on the skill's items' lists.
     statements: [grantEvent, upsert, ...allowlistBumps(deps, { skillIds: [skillId] }, applied)],
@@ -240,7 +246,7 @@ export async function certify<T>(
 ): Promise<Certified<T> | null> {
   const certifier = options.certifier ?? "caller";
   // The member's makerspace: the caller's, or (a super_admin's call) the skill's.
-  const memberOf = actor.makerspaceId ?? sql`(select makerspace_id from skills where id = ${skillId})`;
+  const memberOf = actor.makerspaceId ?? skillMakerspaceSql(skillId);
   for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt++) {
     const plan = planGrant(deps, actor, skillId, input, options.guard ?? ALWAYS, certifier);
     const extra = options.companions?.(plan) ?? { statements: [], eventIds: [] };
@@ -259,7 +265,7 @@ export async function certify<T>(
     if (changesOf(results[0]) === 1) {
       const events = writtenInOrder(eventIds, written);
       const removesAccess = !certifications.some(
-        (c) => c.skill_id === skillId && isUnexpired(c.expires_at, iso(deps.now)),
+        (c) => c.skill_id === skillId && isUnexpired(c.expires_at, iso(deps.now)), // stored certified rows
       );
       const makerspaceId = events[0]?.makerspace_id ?? actor.makerspaceId ?? "";
       await syncCertificationCache(deps, { makerspaceId, userId: input.userId }, certifications, { removesAccess });
@@ -315,11 +321,21 @@ export function userSkillOf(userId: string, skillId: string): SQL | undefined {
  * user are values, or SQL expressions when many rows are written by one statement (imports).
  */
 export function grantPreconditions(skillId: string | SQL, userId: string | SQL, nowIso: string): SQL {
-  return sql`(exists (select 1 from skills s where s.id = ${skillId} and s.status = 'active')
-    and not exists (select 1 from skill_prerequisites p where p.skill_id = ${skillId}
-      and not exists (select 1 from user_skills u where u.user_id = ${userId}
-        and u.skill_id = p.prerequisite_id and u.status = 'certified'
-        and (u.expires_at is null or u.expires_at > ${nowIso}))))`;
+  return sql`(exists (select 1 from ${skills} where ${skills.id} = ${skillId} and ${skills.status} = 'active')
+    and ${prerequisitesHeldSql(skillId, userId, nowIso)})`;
+}
+
+/** SQL: the user holds every prerequisite of the skill in force at `nowIso` ({@link inForceSql}). */
+function prerequisitesHeldSql(skillId: string | SQL, userId: string | SQL, nowIso: string): SQL {
+  const p = skillPrerequisites;
+  return sql`not exists (select 1 from ${p} where ${p.skillId} = ${skillId}
+    and not exists (select 1 from ${userSkills} where ${userSkills.userId} = ${userId}
+      and ${userSkills.skillId} = ${p.prerequisiteId} and ${inForceSql(nowIso)}))`;
+}
+
+/** SQL: the makerspace of the skill, read inside the batch. */
+function skillMakerspaceSql(skillId: string): SQL {
+  return sql`(select ${skills.makerspaceId} from ${skills} where ${skills.id} = ${skillId})`;
 }
 
 /**

@@ -60,7 +60,7 @@ export async function assignInstructor(
     skillId,
     performedBy: actor.sub,
   });
-  const exists = sql`exists (select 1 from skill_instructors where skill_id = ${skillId} and user_id = ${userId})`;
+  const exists = sql`exists (select 1 from ${skillInstructors} where ${assignment(skillId, userId)})`;
   const results = await runBatch(deps.db, [
     guardedOutboxStatement(deps.db, event, sql`not ${exists}`),
     deps.db
@@ -91,7 +91,7 @@ export async function removeInstructor(deps: Deps, actor: Principal, skillId: st
     skillId,
     performedBy: actor.sub,
   });
-  const exists = sql`exists (select 1 from skill_instructors where skill_id = ${skillId} and user_id = ${userId})`;
+  const exists = sql`exists (select 1 from ${skillInstructors} where ${assignment(skillId, userId)})`;
   const results = await runBatch(deps.db, [
     guardedOutboxStatement(deps.db, event, exists),
     deps.db.delete(skillInstructors).where(assignment(skillId, userId)),

@@ -36,8 +36,8 @@ export async function reviewRequest(
   const notPending = () => new AppError("invalid_state", "Only a pending request can be reviewed");
   if (row.status !== "pending") throw notPending();
   const at = iso(deps.now);
-  const stillPending = sql`exists (select 1 from skill_requests where skill_requests.id = ${id}
-    and skill_requests.status = 'pending')`;
+  const stillPending = sql`exists (select 1 from ${skillRequests} where ${skillRequests.id} = ${id}
+    and ${skillRequests.status} = 'pending')`;
   const review = {
     status: body.status,
     reviewedBy: actor.sub,

@@ -5,14 +5,15 @@ import type { Principal } from "../identity/principal";
 import type { Deps } from "../platform/context";
 import { insertWhere, isUniqueViolation, runBatch } from "../platform/db/client";
 import { byKeys } from "../platform/db/fan-out";
-import { skillRequests, skills } from "../platform/db/schema";
+import { skillRequests, skills, userSkills } from "../platform/db/schema";
 import { AppError, validationError } from "../platform/errors";
 import { newId } from "../platform/ids";
 import { iso } from "../platform/time";
 import { certify, eventStatement } from "./grants";
 import { assertRowReadable, listScope } from "./instructor-rights";
 import type { RequestCreate, RequestListQuery, SkillRequest } from "./requests.schemas";
-import { type CertificationState, certificationState } from "./rules";
+import { inForceSql } from "./rules";
+import { type CertificationState, certificationState } from "./state";
 
 /** `reviewed_by` / `certified_by` of requests approved by SKILL_REQUEST_AUTO_APPROVE. */
 export const AUTO_APPROVER = "system:auto-approve";
@@ -183,10 +184,12 @@ async function autoApprove(
   const id = newId("req", deps);
   const at = iso(deps.now);
   const skillId = body.skill_id;
-  const neitherHeldNorPending = sql`not exists (select 1 from user_skills u where u.user_id = ${userId}
-      and u.skill_id = ${skillId} and u.status = 'certified' and (u.expires_at is null or u.expires_at > ${at}))
-    and not exists (select 1 from skill_requests r where r.user_id = ${userId} and r.skill_id = ${skillId}
-      and r.status = 'pending')`;
+  const u = userSkills;
+  const r = skillRequests;
+  const neitherHeldNorPending = sql`not exists (select 1 from ${u} where ${u.userId} = ${userId}
+      and ${u.skillId} = ${skillId} and ${inForceSql(at)})
+    and not exists (select 1 from ${r} where ${r.userId} = ${userId} and ${r.skillId} = ${skillId}
+      and ${r.status} = 'pending')`;
   const input = { userId, status: "certified" as const, certifiedBy: AUTO_APPROVER, requestId: id };
   const done = await certify<SkillRequest>(deps, actor, skillId, input, {
     guard: neitherHeldNorPending,

@@ -1,80 +1,101 @@
-import { eq, getTableColumns, sql } from "drizzle-orm";
-import { inMakerspace } from "../identity/guards";
-import type { Principal } from "../identity/principal";
-import type { Deps } from "../platform/context";
-import { type SkillRow, skills } from "../platform/db/schema";
-import { AppError } from "../platform/errors";
-import { iso, isUnexpired } from "../platform/time";
+import { type SQL, sql } from "drizzle-orm";
+import { userSkills } from "../platform/db/schema";
+import type { UserSkillStatus } from "./certifications.schemas";
 
-/** The user's row for the skill, if any (one per user and skill). */
-export interface ExistingCertification {
-  id: string;
-  status: "pending" | "certified" | "expired" | "revoked";
+/**
+ * The certification rules, each stated once: a TypeScript function for rows in hand and, beside
+ * it, the same rule as SQL over `user_skills` (or an alias of it, `alias(userSkills, "u")`), for
+ * queries and for conditions evaluated inside a write's batch. test/certifications/rules.test.ts
+ * holds each pair against each other on the same rows in D1. Timestamps are `iso()` strings:
+ * fixed-format ISO-8601 compares correctly as text, in SQLite as in JavaScript.
+ *
+ * The validity computations (when a certification granted now expires; whether a `fixed_date`
+ * has passed) live beside them in ./validity.ts, each with its SQL twin, and are re-exported here.
+ */
+export { endOfDay, expiryFor, expirySql, fixedDateOpenSql, fixedDatePassed, validityOf } from "./validity";
+
+/** The columns the rules read: of `user_skills`, or of an alias of it. */
+export type RuleColumns = Pick<typeof userSkills, "status" | "expiresAt">;
+
+/** What the TypeScript side of a rule reads of a row. */
+export interface RuleRow {
+  status: UserSkillStatus;
   expires_at: string | null;
 }
 
-/** Everything a grant, an approval or a request checks before writing, read in one query. */
-export interface CertificationState {
-  skill: SkillRow;
-  /** Names of the prerequisites the user does not hold certified and unexpired, by name. */
-  missingPrerequisites: string[];
-  existing: ExistingCertification | null;
-  /** The user's pending request for the skill, if any. */
-  pendingRequestId: string | null;
-  /** The user holds the skill certified and unexpired now. */
-  held: boolean;
+/** Not expired at `nowIso`: no `expires_at`, or one after now. One expiring exactly now is expired. */
+export function isUnexpired(expiresAt: string | null, nowIso: string): boolean {
+  return expiresAt === null || expiresAt > nowIso;
+}
+
+/** {@link isUnexpired} as SQL. */
+export function unexpiredSql(nowIso: string, t: RuleColumns = userSkills): SQL {
+  return sql`(${t.expiresAt} is null or ${t.expiresAt} > ${nowIso})`;
 }
 
 /**
- * The skill a grant or request names, with the user's standing on it, in ONE round trip: the
- * skill must be the caller's makerspace's (else 404, its existence not leaked), then pass `mayAct`
- * (a 403 comes before any state is revealed; an instructor check may read D1), and be `active`
- * (else 409 `invalid_state`). What the write then depends on is checked again inside its batch
- * (`planGrant`), so this read only has to be right for the answer, not for the rules.
+ * In force: status `certified` and not expired at `nowIso`. What grants access, satisfies a
+ * prerequisite, and makes a request or a grant "already held".
  */
-export async function certificationState(
-  deps: Deps,
-  actor: Principal,
-  skillId: string,
-  userId: string,
-  mayAct?: (skill: SkillRow) => Promise<void>,
-): Promise<CertificationState> {
-  const nowIso = iso(deps.now);
-  // The ids are bound, never `${skills.id}`: Drizzle writes a column of a one-table select
-  // unqualified, and inside these subqueries `"id"` would name the subquery's own table.
-  const row = await deps.db
-    .select({
-      ...getTableColumns(skills),
-      missing: sql<string>`(select json_group_array(name) from (select s.name as name from skill_prerequisites p
-        join skills s on s.id = p.prerequisite_id
-        where p.skill_id = ${skillId} and not exists (select 1 from user_skills u where u.user_id = ${userId}
-          and u.skill_id = p.prerequisite_id and u.status = 'certified'
-          and (u.expires_at is null or u.expires_at > ${nowIso}))
-        order by s.name))`,
-      existing: sql<string | null>`(select json_object('id', u.id, 'status', u.status, 'expires_at', u.expires_at)
-        from user_skills u where u.user_id = ${userId} and u.skill_id = ${skillId})`,
-      pendingRequestId: sql<string | null>`(select r.id from skill_requests r where r.user_id = ${userId}
-        and r.skill_id = ${skillId} and r.status = 'pending')`,
-    })
-    .from(skills)
-    .where(eq(skills.id, skillId))
-    .get();
-  if (!row || !inMakerspace(actor, row.makerspaceId)) throw new AppError("skill_not_found", "Skill not found");
-  const { missing, existing: existingJson, pendingRequestId, ...skill } = row;
-  await mayAct?.(skill);
-  if (skill.status !== "active") throw new AppError("invalid_state", `Skill is ${skill.status}, not active`);
-  const existing = existingJson ? (JSON.parse(existingJson) as ExistingCertification) : null;
-  return {
-    skill,
-    missingPrerequisites: JSON.parse(missing) as string[],
-    existing,
-    pendingRequestId,
-    held: existing?.status === "certified" && isUnexpired(existing.expires_at, nowIso),
-  };
+export function isInForce(row: RuleRow, nowIso: string): boolean {
+  return row.status === "certified" && isUnexpired(row.expires_at, nowIso);
 }
 
-export function prerequisitesNotMet(missing: string[]): AppError {
-  return new AppError("prerequisites_not_met", `Prerequisites not met: ${missing.join(", ")}`, {
-    missing_prerequisites: missing,
-  });
+/** {@link isInForce} as SQL. */
+export function inForceSql(nowIso: string, t: RuleColumns = userSkills): SQL {
+  return sql`(${t.status} = 'certified' and ${unexpiredSql(nowIso, t)})`;
+}
+
+/**
+ * In force and due to expire: certified, with an `expires_at` after `nowIso` (a certification
+ * that never expires is never renewed nor reminded of).
+ */
+export function isInForceWithExpiry(row: RuleRow, nowIso: string): boolean {
+  return row.status === "certified" && row.expires_at !== null && row.expires_at > nowIso;
+}
+
+/** {@link isInForceWithExpiry} as SQL. */
+export function inForceWithExpirySql(nowIso: string, t: RuleColumns = userSkills): SQL {
+  return sql`(${t.status} = 'certified' and ${t.expiresAt} > ${nowIso})`;
+}
+
+/**
+ * Expiring within the window: in force at `nowIso` with its `expires_at` at or before `untilIso`
+ * (`now + N days`: the list's `expiring_within_days`, the reminders' 30/7/1-day windows).
+ */
+export function isExpiringBy(row: RuleRow, nowIso: string, untilIso: string): boolean {
+  return isInForceWithExpiry(row, nowIso) && (row.expires_at as string) <= untilIso;
+}
+
+/** {@link isExpiringBy} as SQL. */
+export function expiringBySql(nowIso: string, untilIso: string, t: RuleColumns = userSkills): SQL {
+  return sql`(${inForceWithExpirySql(nowIso, t)} and ${t.expiresAt} <= ${untilIso})`;
+}
+
+/**
+ * Lapsed: stored `certified` but its `expires_at` is at or before `nowIso` — it reads as
+ * `expired` (the expiry cron writes that status; readers do not wait for it).
+ */
+export function hasLapsed(row: RuleRow, nowIso: string): boolean {
+  return row.status === "certified" && row.expires_at !== null && row.expires_at <= nowIso;
+}
+
+/** {@link hasLapsed} as SQL (a null `expires_at` compares as null: not lapsed). */
+export function lapsedSql(nowIso: string, t: RuleColumns = userSkills): SQL {
+  return sql`(${t.status} = 'certified' and ${t.expiresAt} <= ${nowIso})`;
+}
+
+/** The status the API shows: a lapsed row is `expired`, whatever the cron has done; else as stored. */
+export function effectiveStatus(row: RuleRow, nowIso: string): UserSkillStatus {
+  return hasLapsed(row, nowIso) ? "expired" : row.status;
+}
+
+/** {@link effectiveStatus} as SQL. */
+export function effectiveStatusSql(nowIso: string, t: RuleColumns = userSkills): SQL<UserSkillStatus> {
+  return sql<UserSkillStatus>`(case when ${lapsedSql(nowIso, t)} then 'expired' else ${t.status} end)`;
+}
+
+/** The rows the KV cache and an access decision start from: stored `certified` (expiry is judged by the reader). */
+export function storedCertifiedSql(t: Pick<typeof userSkills, "status"> = userSkills): SQL {
+  return sql`${t.status} = 'certified'`;
 }

@@ -11,34 +11,16 @@ import { skills, userSkills } from "../platform/db/schema";
 import { AppError } from "../platform/errors";
 import { addDays, iso } from "../platform/time";
 import { type CachedCertification, certificationsQuery, syncCertificationCache } from "./cache";
-import type { UserSkill, UserSkillGrant, UserSkillListQuery, UserSkillStatus } from "./certifications.schemas";
+import type { UserSkill, UserSkillGrant, UserSkillListQuery } from "./certifications.schemas";
 import { type Certified, certify, userSkillOf } from "./grants";
 import { assertMayCertify, assertRowReadable, listScope } from "./instructor-rights";
-
-/** A certified row whose `expires_at` has passed reads as `expired`, whatever the cron has done. */
-function effectiveStatus(nowIso: string): SQL<UserSkillStatus> {
-  return sql<UserSkillStatus>`case when ${userSkills.status} = 'certified' and ${userSkills.expiresAt} is not null
-    and ${userSkills.expiresAt} <= ${nowIso} then 'expired' else ${userSkills.status} end`;
-}
+import { userSkillColumns } from "./row";
+import { effectiveStatusSql, expiringBySql } from "./rules";
 
 /** Certifications as the API returns them (effective status, skill name). */
 export function selectUserSkills(deps: Deps) {
   return deps.db
-    .select({
-      id: userSkills.id,
-      user_id: userSkills.userId,
-      skill_id: userSkills.skillId,
-      skill_name: skills.name,
-      makerspace_id: userSkills.makerspaceId,
-      status: effectiveStatus(iso(deps.now)),
-      certified_at: userSkills.certifiedAt,
-      expires_at: userSkills.expiresAt,
-      certified_by: userSkills.certifiedBy,
-      notes: userSkills.notes,
-      quiz_score: userSkills.quizScore,
-      created_at: userSkills.createdAt,
-      updated_at: userSkills.updatedAt,
-    })
+    .select(userSkillColumns(iso(deps.now)))
     .from(userSkills)
     .innerJoin(skills, eq(skills.id, userSkills.skillId));
 }
@@ -76,12 +58,10 @@ export async function userSkillConditions(deps: Deps, actor: Principal, q: UserS
   if (scope.makerspaceId) where.push(eq(userSkills.makerspaceId, scope.makerspaceId));
   if (scope.userId) where.push(eq(userSkills.userId, scope.userId));
   if (q.skill_id) where.push(eq(userSkills.skillId, q.skill_id));
-  if (q.status) where.push(sql`${effectiveStatus(nowIso)} = ${q.status}`);
+  if (q.status) where.push(sql`${effectiveStatusSql(nowIso)} = ${q.status}`);
   if (q.expiring_within_days !== undefined) {
     const until = iso(addDays(deps.now, q.expiring_within_days));
-    where.push(
-      sql`${userSkills.status} = 'certified' and ${userSkills.expiresAt} > ${nowIso} and ${userSkills.expiresAt} <= ${until}`,
-    );
+    where.push(expiringBySql(nowIso, until));
   }
   return where;
 }
@@ -126,7 +106,7 @@ export async function revokeUserSkill(
     reason,
     metadata: { user_skill_id: id, previous_status: row.status },
   });
-  const notRevoked = sql`exists (select 1 from user_skills where user_skills.id = ${id} and user_skills.status != 'revoked')`;
+  const notRevoked = sql`exists (select 1 from ${userSkills} where ${userSkills.id} = ${id} and ${userSkills.status} != 'revoked')`;
   const results = await runBatch(deps.db, [
     guardedOutboxStatement(deps.db, event, notRevoked),
     ...allowlistBumps(deps, { skillIds: [row.skillId] }, notRevoked),

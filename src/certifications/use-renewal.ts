@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { allowlistBumps } from "../access/allowlist-versions";
 import type { HeldCertification } from "../access/decide";
 import type { EquipmentRequirements } from "../access/requirements-cache";
@@ -10,6 +10,7 @@ import { userSkills } from "../platform/db/schema";
 import { errorText } from "../platform/logger";
 import { addDays, iso } from "../platform/time";
 import { type CachedCertification, certificationsQuery, syncCertificationCache } from "./cache";
+import { inForceWithExpirySql, isInForceWithExpiry } from "./rules";
 
 /** `performed_by` of renewals by use. */
 export const USE_RENEWER = "system:use";
@@ -58,7 +59,8 @@ function dueRenewals(now: Date, item: EquipmentRequirements, held: HeldCertifica
   for (const skill of item.requiredSkills) {
     if (skill.renewOnUseDays === null) continue;
     const cert = held.find((c) => c.skill_id === skill.id);
-    if (!cert?.id || cert.expires_at === null || cert.expires_at <= nowIso) continue;
+    // `held` are stored-certified rows (a strong read).
+    if (!cert?.id || !isInForceWithExpiry({ status: "certified", expires_at: cert.expires_at }, nowIso)) continue;
     const lastRenewal = cert.last_use_renewal_at ? Date.parse(cert.last_use_renewal_at) : undefined;
     if (recently(lastRenewal, nowMs) || recently(attempted.get(cert.id), nowMs)) continue;
     remember(cert.id, nowMs);
@@ -66,7 +68,7 @@ function dueRenewals(now: Date, item: EquipmentRequirements, held: HeldCertifica
       userSkillId: cert.id,
       skillId: skill.id,
       days: skill.renewOnUseDays,
-      previousExpiresAt: cert.expires_at,
+      previousExpiresAt: cert.expires_at as string,
     });
   }
   return due;
@@ -109,8 +111,7 @@ export async function renewByUse(
     const expiresAt = iso(addDays(deps.now, r.days));
     const renewable = and(
       eq(userSkills.id, r.userSkillId),
-      eq(userSkills.status, "certified"),
-      gt(userSkills.expiresAt, nowIso),
+      inForceWithExpirySql(nowIso),
       lt(userSkills.expiresAt, expiresAt),
       or(isNull(userSkills.lastUseRenewalAt), lte(userSkills.lastUseRenewalAt, cutoff)),
     );

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Config } from "../platform/config";
-import type { SkillRow } from "../platform/db/schema";
+import { type SkillRow, skills } from "../platform/db/schema";
 import { AppError } from "../platform/errors";
 import { addDays, iso } from "../platform/time";
 import type { Validity, ValidityInput } from "./validity.schemas";
@@ -86,16 +86,16 @@ export function expirySql(
   now: Date,
   config: Pick<Config, "SKILL_CERTIFICATION_EXPIRY_DAYS">,
 ): SQL<string | null> {
-  return sql<string | null>`(select case s.validity_mode
+  return sql<string | null>`(select case ${skills.validityMode}
       when 'never' then null
-      when 'fixed_date' then coalesce(s.validity_date, '') || ${END_OF_DAY}
+      when 'fixed_date' then coalesce(${skills.validityDate}, '') || ${END_OF_DAY}
       else strftime('%Y-%m-%dT%H:%M:%fZ', ${iso(now)},
-        '+' || coalesce(s.validity_days, ${config.SKILL_CERTIFICATION_EXPIRY_DAYS}) || ' days')
-    end from skills s where s.id = ${skillId})`;
+        '+' || coalesce(${skills.validityDays}, ${config.SKILL_CERTIFICATION_EXPIRY_DAYS}) || ' days')
+    end from ${skills} where ${skills.id} = ${skillId})`;
 }
 
 /** SQL: the skill's fixed date, if it has one, has not passed at `now` ({@link fixedDatePassed}). */
 export function fixedDateOpenSql(skillId: string, now: Date): SQL {
-  return sql`not exists (select 1 from skills s where s.id = ${skillId} and s.validity_mode = 'fixed_date'
-    and ${iso(now)} > (coalesce(s.validity_date, '') || ${END_OF_DAY}))`;
+  return sql`not exists (select 1 from ${skills} where ${skills.id} = ${skillId} and ${skills.validityMode} = 'fixed_date'
+    and ${iso(now)} > (coalesce(${skills.validityDate}, '') || ${END_OF_DAY}))`;
 }

@@ -2,10 +2,11 @@ import { type SQL, sql } from "drizzle-orm";
 import type { AuditEvent } from "../audit/events";
 import { sendCommitted } from "../audit/producer";
 import { parsePayload } from "../audit/relay";
+import { lapsedSql } from "../certifications/rules";
 import type { Deps } from "../platform/context";
 import { changesOf, runBatch, type Statement, valuesOf } from "../platform/db/client";
 import { auditOutbox, equipment, skillAuditLogs, skillEquipment, userSkills } from "../platform/db/schema";
-import { idTag } from "../platform/db/shards";
+import { newIdSql } from "../platform/ids";
 import { iso } from "../platform/time";
 import { listeningMakerspaces } from "../webhooks/fan-out";
 
@@ -29,13 +30,6 @@ export interface ExpirySummary {
   /** True when the run stopped on its budget with overdue rows possibly left (the next run goes on). */
   more: boolean;
 }
-
-/** A random UUID (v4 layout) per row, made by SQLite, for event ids written by set-based statements. */
-export const SQL_UUID = sql.raw(
-  `lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2)
-   || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2)
-   || '-' || lower(hex(randomblob(6)))`,
-);
 
 /**
  * Certified rows whose `expires_at` has passed become `expired`, each with one `skill_expired`
@@ -67,7 +61,7 @@ export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {})
   const summary: ExpirySummary = { expired: 0, batches: 0, webhookEvents: 0, more: false };
   const listening = await listeningMakerspaces(deps, "certification.expired");
   const chunk = sql`(select ${userSkills.id} from ${userSkills}
-    where ${userSkills.status} = 'certified' and ${userSkills.expiresAt} <= ${at}
+    where ${lapsedSql(at)}
     order by ${userSkills.expiresAt} limit ${batchSize})`;
 
   while (summary.batches < maxBatches && Date.now() - started < budgetMs) {
@@ -101,7 +95,7 @@ export async function expireCertifications(deps: Deps, opts: ExpiryOptions = {})
 /** `insert … select`: one `skill_expired` row per certification of the chunk. */
 function expiredEventRows(deps: Deps, chunk: SQL, at: string) {
   return deps.db.insert(skillAuditLogs).select(
-    sql`select ${`evt_${idTag(deps.shard)}_`} || ${SQL_UUID}, 'skill_expired', ${userSkills.userId}, ${userSkills.skillId},
+    sql`select ${newIdSql("evt", deps)}, 'skill_expired', ${userSkills.userId}, ${userSkills.skillId},
       ${userSkills.makerspaceId}, ${SYSTEM_ACTOR}, 'Certification expired',
       json_object('user_skill_id', ${userSkills.id}, 'expires_at', ${userSkills.expiresAt}), ${at}
       from ${userSkills} where ${userSkills.id} in ${chunk}`,

@@ -1,9 +1,10 @@
 import { asc, isNull, sql } from "drizzle-orm";
+import { expiringBySql, isInForce } from "../certifications/rules";
 import { selectUserSkills } from "../certifications/store";
 import type { Deps } from "../platform/context";
-import { runSqlBatch, valuesOf } from "../platform/db/client";
-import { certificationReminders, userSkills } from "../platform/db/schema";
-import { idTag } from "../platform/db/shards";
+import { changesOf, insertFrom, valuesOf } from "../platform/db/client";
+import { certificationReminders, userSkills, webhooks } from "../platform/db/schema";
+import { newIdSql } from "../platform/ids";
 import { sendAll } from "../platform/queue";
 import { addDays, iso } from "../platform/time";
 import type { WebhookEvent } from "../webhooks/events";
@@ -46,23 +47,34 @@ export async function sendExpiryReminders(deps: Deps, opts: ReminderOptions = {}
   const summary: ReminderSummary = { marked: 0, sent: 0, deliveries: 0, more: false };
   const now = iso(deps.now);
   const [t30, t7, t1] = REMINDER_THRESHOLDS_DAYS.map((d) => iso(addDays(deps.now, d))) as [string, string, string];
-  const threshold = sql`case when u.expires_at <= ${t1} then 1 when u.expires_at <= ${t7} then 7 else 30 end`;
+  const u = userSkills;
+  const r = certificationReminders;
+  const w = webhooks;
+  const threshold = sql`case when ${u.expiresAt} <= ${t1} then 1 when ${u.expiresAt} <= ${t7} then 7 else 30 end`;
 
   let pages = 0;
   for (; pages < maxPages; pages += 1) {
-    const [inserted] = await runSqlBatch(deps.d1, [
-      sql`insert into certification_reminders (user_skill_id, threshold_days, expires_at, makerspace_id, event_id, created_at, dispatched_at)
-        select u.id, ${threshold}, u.expires_at, u.makerspace_id, ${`evt_${idTag(deps.shard)}_`} || lower(hex(randomblob(16))), ${now}, null
-        from user_skills u
-        where u.status = 'certified' and u.expires_at > ${now} and u.expires_at <= ${t30}
-          and exists (select 1 from webhooks w, json_each(w.events) e where w.makerspace_id = u.makerspace_id
-            and w.active = 1 and e.value = 'certification.expiring')
-          and not exists (select 1 from certification_reminders r where r.user_skill_id = u.id
-            and r.threshold_days = ${threshold} and r.expires_at = u.expires_at)
-        order by u.expires_at limit ${pageSize}
-        on conflict do nothing`,
-    ]);
-    const marked = inserted?.meta.changes ?? 0;
+    const inserted = await insertFrom(
+      deps.db,
+      r,
+      {
+        userSkillId: u.id,
+        thresholdDays: threshold,
+        expiresAt: u.expiresAt,
+        makerspaceId: u.makerspaceId,
+        eventId: newIdSql("evt", deps),
+        createdAt: now,
+        dispatchedAt: null,
+      },
+      sql`from ${u}
+        where ${expiringBySql(now, t30)}
+          and exists (select 1 from ${w}, json_each(${w.events}) e where ${w.makerspaceId} = ${u.makerspaceId}
+            and ${w.active} = 1 and e.value = 'certification.expiring')
+          and not exists (select 1 from ${r} where ${r.userSkillId} = ${u.id}
+            and ${r.thresholdDays} = ${threshold} and ${r.expiresAt} = ${u.expiresAt})
+        order by ${u.expiresAt} limit ${pageSize}`,
+    ).onConflictDoNothing();
+    const marked = changesOf(inserted);
     summary.marked += marked;
     if (marked < pageSize) break;
   }
@@ -83,7 +95,7 @@ export async function sendExpiryReminders(deps: Deps, opts: ReminderOptions = {}
     // A certification renewed or revoked since it was marked is not reminded of this expiry.
     const events: WebhookEvent[] = pending.flatMap((p) => {
       const row = current.get(p.userSkillId);
-      if (row?.status !== "certified" || row.expires_at !== p.expiresAt) return [];
+      if (!row || !isInForce(row, now) || row.expires_at !== p.expiresAt) return [];
       return [
         {
           id: p.eventId,
@@ -96,12 +108,14 @@ export async function sendExpiryReminders(deps: Deps, opts: ReminderOptions = {}
     });
     const jobs = jobsFor(events, await subscribersOf(deps, [...new Set(events.map((e) => e.makerspace_id))]), now);
     await sendAll(deps.env.WEBHOOK_QUEUE, jobs);
-    await runSqlBatch(deps.d1, [
-      sql`update certification_reminders set dispatched_at = ${now}
-        where dispatched_at is null and (user_skill_id, threshold_days, expires_at) in
+    await deps.db
+      .update(r)
+      .set({ dispatchedAt: now })
+      .where(
+        sql`${r.dispatchedAt} is null and (${r.userSkillId}, ${r.thresholdDays}, ${r.expiresAt}) in
           (select json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
              from json_each(${JSON.stringify(pending.map((p) => [p.userSkillId, p.thresholdDays, p.expiresAt]))}))`,
-    ]);
+      );
     summary.sent += events.length;
     summary.deliveries += jobs.length;
     if (pending.length < pageSize) return summary;

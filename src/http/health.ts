@@ -1,6 +1,9 @@
+import { count, eq, min } from "drizzle-orm";
 import { droppedAuditEvents } from "../audit/producer";
 import type { Deps } from "../platform/context";
-import { LATEST_MIGRATION } from "../platform/db/migrations";
+import { createDb, runBatch } from "../platform/db/client";
+import { d1Migrations, LATEST_MIGRATION } from "../platform/db/migrations";
+import { auditDeadLetters, auditOutbox } from "../platform/db/schema";
 import { shardBinding, shardNames } from "../platform/db/shards";
 import { AppError } from "../platform/errors";
 import { errorText } from "../platform/logger";
@@ -50,27 +53,34 @@ type DatabaseState =
  * unreachable one) and, for a shard, its outbox and dead letters.
  */
 async function checkDatabase(name: string, d1: D1Database, shard: boolean): Promise<DatabaseState> {
-  let rows: D1Result<Record<string, unknown>>[] = [];
+  let rows: unknown[][] = [];
   try {
-    const migration = d1.prepare("select name from d1_migrations where name = ?").bind(LATEST_MIGRATION);
-    rows = shard
-      ? await d1.batch([
-          migration,
-          d1.prepare("select count(*) as pending, min(created_at) as oldest from audit_outbox"),
-          d1.prepare("select count(*) as n from audit_dead_letters"),
-        ])
-      : [await migration.all()];
+    const db = createDb(d1);
+    const migration = db
+      .select({ name: d1Migrations.name })
+      .from(d1Migrations)
+      .where(eq(d1Migrations.name, LATEST_MIGRATION));
+    rows = (await runBatch(
+      db,
+      shard
+        ? [
+            migration,
+            db.select({ pending: count(), oldest: min(auditOutbox.createdAt) }).from(auditOutbox),
+            db.select({ n: count() }).from(auditDeadLetters),
+          ]
+        : [migration],
+    )) as unknown[][];
   } catch (err) {
     const error = errorText(err);
     if (!error.includes("no such table")) return { ok: false, check: "d1", database: name, error };
   }
-  if (!rows[0]?.results[0]) return { ok: false, check: "schema", database: name };
-  const outbox = rows[1]?.results[0] as { pending: number; oldest: string | null } | undefined;
+  if (!rows[0]?.[0]) return { ok: false, check: "schema", database: name };
+  const outbox = rows[1]?.[0] as { pending: number; oldest: string | null } | undefined;
   return {
     ok: true,
     pending: outbox?.pending ?? 0,
     oldest: outbox?.oldest ?? null,
-    deadLetters: Number(rows[2]?.results[0]?.n ?? 0),
+    deadLetters: Number((rows[2]?.[0] as { n: number } | undefined)?.n ?? 0),
   };
 }
 

@@ -11,14 +11,6 @@ export function addSeconds(date: Date, seconds: number): Date {
   return new Date(date.getTime() + seconds * 1000);
 }
 
-/**
- * A certification counts only while `expires_at` is null or after now (`nowIso` from `iso()`;
- * fixed-format ISO strings compare correctly as text). One expiring exactly now is expired.
- */
-export function isUnexpired(expiresAt: string | null, nowIso: string): boolean {
-  return expiresAt === null || expiresAt > nowIso;
-}
-
 /** Midnight UTC of the day `date` falls on. */
 export function startOfUtcDay(date: Date): Date {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));

@@ -1,9 +1,10 @@
-import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { allowlistBumps } from "../../access/allowlist-versions";
 import type { AuditEvent } from "../../audit/events";
 import type { Deps } from "../../platform/context";
-import { runSqlBatch } from "../../platform/db/client";
+import { insertFrom, runBatch, type Statement } from "../../platform/db/client";
 import { JSON_PARAM_MAX_BYTES, jsonBytes, jsonChunks } from "../../platform/db/json-chunks";
+import { auditOutbox, userSkills } from "../../platform/db/schema";
 import { grantEvent, grantPreconditions } from "../grants";
 import type { PlannedWrite } from "./plan";
 
@@ -23,7 +24,7 @@ export interface ApplyResult {
 }
 
 interface Chunk {
-  statements: SQL[];
+  statements: Statement[];
   /** Which statement returns the ids of the rows it wrote. */
   returning: number;
   bytes: number;
@@ -71,7 +72,7 @@ export async function applyImport(
       // Both of a chunk's JSON parameters (rows, events) must fit: sized by their sum.
       const sizeOf = (w: PlannedWrite) => jsonBytes(rowJson(w)) + jsonBytes(outboxJson(w, events.get(w) as AuditEvent));
       for (const part of jsonChunks(rows, JSON_PARAM_MAX_BYTES, sizeOf)) {
-        chunks.push(chunkFor(kind, part, events, { ...ctx, at }));
+        chunks.push(chunkFor(deps, kind, part, events, { ...ctx, at }));
       }
     }
   }
@@ -85,13 +86,13 @@ export async function applyImport(
     // after its writes (one statement, whichever rows applied: an extra bump is only a refetch).
     // The bump is a Drizzle update builder, which is an SQLWrapper (typed as a batch item).
     const skillIds = [...new Set(batch.flatMap((c) => c.writes.map((w) => w.skill.id)))];
-    const results = await runSqlBatch(deps.d1, [
+    const results = await runBatch(deps.db, [
       ...batch.flatMap((c) => c.statements),
-      ...(allowlistBumps(deps, { skillIds }) as unknown as SQLWrapper[]),
+      ...allowlistBumps(deps, { skillIds }),
     ]);
     let offset = 0;
     for (const c of batch) {
-      const written = new Set(((results[offset + c.returning]?.results ?? []) as { id: string }[]).map((r) => r.id));
+      const written = new Set(((results[offset + c.returning] ?? []) as { id: string }[]).map((r) => r.id));
       for (const w of c.writes) {
         if (written.has(w.userSkillId)) applied.push({ write: w, event: events.get(w) as AuditEvent });
         else skipped.push(w);
@@ -138,6 +139,7 @@ const field = (name: string) => sql.raw(`json_extract(j.value, '$.${name}')`);
  * update that follows it, so both happen or neither does.
  */
 function chunkFor(
+  deps: Pick<Deps, "db">,
   kind: "created" | "renewed",
   writes: PlannedWrite[],
   events: Map<PlannedWrite, AuditEvent>,
@@ -146,31 +148,57 @@ function chunkFor(
   const rows = JSON.stringify(writes.map(rowJson));
   const outbox = JSON.stringify(writes.map((w) => outboxJson(w, events.get(w) as AuditEvent)));
   const rules: SQL = grantPreconditions(field("s"), field("u"), ctx.at);
-  const statements: SQL[] =
+  const u = userSkills;
+  const written = sql`exists (select 1 from ${u} where ${u.id} = ${field("us")})`;
+  const outboxRows = (condition: SQL) =>
+    insertFrom(
+      deps.db,
+      auditOutbox,
+      { id: field("id"), payload: field("p"), createdAt: ctx.at, attempts: 0 },
+      sql`from json_each(${outbox}) j where ${condition}`,
+    );
+  const statements: Statement[] =
     kind === "created"
       ? [
-          sql`insert into user_skills (id, user_id, skill_id, makerspace_id, status, certified_at,
-              expires_at, certified_by, notes, quiz_score, created_at, updated_at)
-            select ${field("id")}, ${field("u")}, ${field("s")}, ${ctx.makerspaceId}, ${field("st")}, ${field("ca")},
-              ${field("ea")}, ${ctx.actor}, ${field("n")}, ${field("q")}, ${ctx.at}, ${ctx.at}
-            from json_each(${rows}) j where ${rules}
-            on conflict (user_id, skill_id) do nothing
-            returning id`,
-          sql`insert into audit_outbox (id, payload, created_at, attempts)
-            select ${field("id")}, ${field("p")}, ${ctx.at}, 0 from json_each(${outbox}) j
-            where exists (select 1 from user_skills w where w.id = ${field("us")})`,
+          insertFrom(
+            deps.db,
+            u,
+            {
+              id: field("id"),
+              userId: field("u"),
+              skillId: field("s"),
+              makerspaceId: ctx.makerspaceId,
+              status: field("st"),
+              certifiedAt: field("ca"),
+              expiresAt: field("ea"),
+              certifiedBy: ctx.actor,
+              notes: field("n"),
+              quizScore: field("q"),
+              createdAt: ctx.at,
+              updatedAt: ctx.at,
+            },
+            sql`from json_each(${rows}) j where ${rules}`,
+          )
+            .onConflictDoNothing({ target: [u.userId, u.skillId] })
+            .returning({ id: u.id }),
+          outboxRows(written),
         ]
       : [
-          sql`insert into audit_outbox (id, payload, created_at, attempts)
-            select ${field("id")}, ${field("p")}, ${ctx.at}, 0 from json_each(${outbox}) j
-            where exists (select 1 from user_skills w where w.id = ${field("us")}) and ${rules}`,
-          sql`update user_skills set status = ${field("st")}, certified_at = ${field("ca")},
-              expires_at = ${field("ea")}, certified_by = ${ctx.actor}, updated_at = ${ctx.at},
-              notes = case when json_type(j.value, '$.n') is null then user_skills.notes else ${field("n")} end,
-              quiz_score = case when json_type(j.value, '$.q') is null then user_skills.quiz_score else ${field("q")} end
-            from json_each(${rows}) j
-            where user_skills.id = ${field("id")} and ${rules}
-            returning user_skills.id as id`,
+          outboxRows(sql`${written} and ${rules}`),
+          deps.db
+            .update(u)
+            .set({
+              status: sql`${field("st")}`,
+              certifiedAt: field("ca"),
+              expiresAt: field("ea"),
+              certifiedBy: ctx.actor,
+              updatedAt: ctx.at,
+              notes: sql`case when json_type(j.value, '$.n') is null then ${u.notes} else ${field("n")} end`,
+              quizScore: sql`case when json_type(j.value, '$.q') is null then ${u.quizScore} else ${field("q")} end`,
+            })
+            .from(sql`json_each(${rows}) j`)
+            .where(sql`${u.id} = ${field("id")} and ${rules}`)
+            .returning({ id: u.id }),
         ];
   return { statements, returning: kind === "created" ? 0 : 1, bytes: rows.length + outbox.length, writes };
 }

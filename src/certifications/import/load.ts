@@ -1,8 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Deps } from "../../platform/context";
-import { runBatch, runSqlBatch, valuesOf } from "../../platform/db/client";
+import { runBatch, valuesOf } from "../../platform/db/client";
 import { jsonChunks } from "../../platform/db/json-chunks";
-import { type SkillRow, skillPrerequisites, skills } from "../../platform/db/schema";
+import { type SkillRow, skillPrerequisites, skills, userSkills } from "../../platform/db/schema";
+import { certificationFields } from "../row";
 import { type ImportSkills, pairKey, type StoredCertification } from "./plan";
 import type { ImportRow } from "./rows";
 
@@ -59,32 +60,17 @@ export async function loadImportData(
     }
   }
   const stored = new Map<string, StoredCertification>();
-  const pairQueries = jsonChunks([...pairs.values()]).map(
-    (part) =>
-      sql`select u.id, u.user_id, u.skill_id, u.status, u.certified_at, u.expires_at, u.notes, u.quiz_score
-      from json_each(${JSON.stringify(part)}) p
-      join user_skills u on u.user_id = json_extract(p.value, '$[0]') and u.skill_id = json_extract(p.value, '$[1]')`,
+  const u = userSkills;
+  const pairQueries = jsonChunks([...pairs.values()]).map((part) =>
+    deps.db
+      .select(
+        certificationFields("id", "user_id", "skill_id", "status", "certified_at", "expires_at", "notes", "quiz_score"),
+      )
+      .from(sql`json_each(${JSON.stringify(part)}) p`)
+      .innerJoin(u, sql`${u.userId} = json_extract(p.value, '$[0]') and ${u.skillId} = json_extract(p.value, '$[1]')`),
   );
-  for (const r of (await runSqlBatch(deps.d1, pairQueries)).flatMap((res) => res.results as StoredRow[])) {
-    stored.set(pairKey(r.user_id, r.skill_id), {
-      id: r.id,
-      status: r.status,
-      certifiedAt: r.certified_at,
-      expiresAt: r.expires_at,
-      notes: r.notes,
-      quizScore: r.quiz_score,
-    });
+  for (const r of ((await runBatch(deps.db, pairQueries)) as StoredCertification[][]).flat()) {
+    stored.set(pairKey(r.user_id, r.skill_id), r);
   }
   return { skills: { byId, byName, prerequisites }, stored };
-}
-
-interface StoredRow {
-  id: string;
-  user_id: string;
-  skill_id: string;
-  status: StoredCertification["status"];
-  certified_at: string | null;
-  expires_at: string | null;
-  notes: string | null;
-  quiz_score: string | null;
 }

@@ -1,18 +1,15 @@
 import type { Config } from "../../platform/config";
 import type { SkillRow } from "../../platform/db/schema";
-import { isUnexpired } from "../../platform/time";
-import { importedExpiresAt } from "./certification-expiry";
+import type { CertificationRow } from "../row";
+import { isInForce, isUnexpired } from "../rules";
+import { importedExpiresAt } from "./imported-expiry";
 import type { ImportRow, RowError } from "./rows";
 
 /** What an import needs to know of a stored certification. */
-export interface StoredCertification {
-  id: string;
-  status: "pending" | "certified" | "expired" | "revoked";
-  certifiedAt: string | null;
-  expiresAt: string | null;
-  notes: string | null;
-  quizScore: string | null;
-}
+export type StoredCertification = Pick<
+  CertificationRow,
+  "id" | "user_id" | "skill_id" | "status" | "certified_at" | "expires_at" | "notes" | "quiz_score"
+>;
 
 export interface ImportSkills {
   byId: Map<string, SkillRow>;
@@ -91,7 +88,7 @@ export function planImport(rows: ImportRow[], ctx: PlanContext): ImportPlan {
     const missing = prerequisites
       .filter((p) => {
         const held = state.get(pairKey(row.userId, p.id));
-        return !(held?.status === "certified" && isUnexpired(held.expiresAt, nowIso));
+        return !(held !== undefined && isInForce(held, nowIso));
       })
       .map((p) => p.name)
       .sort((a, b) => a.localeCompare(b));
@@ -133,11 +130,13 @@ export function planImport(rows: ImportRow[], ctx: PlanContext): ImportPlan {
     writes.push(write);
     state.set(key, {
       id: write.userSkillId,
+      user_id: write.userId,
+      skill_id: skill.id,
       status: write.status,
-      certifiedAt: write.certifiedAt,
-      expiresAt: write.expiresAt,
+      certified_at: write.certifiedAt,
+      expires_at: write.expiresAt,
       notes: write.notes ?? stored?.notes ?? null,
-      quizScore: write.quizScore ?? stored?.quizScore ?? null,
+      quiz_score: write.quizScore ?? stored?.quiz_score ?? null,
     });
   }
   return { writes, unchanged, errors };
@@ -198,11 +197,11 @@ function targetOf(row: ImportRow, skill: SkillRow, ctx: PlanContext): Target {
 function isUnchanged(row: ImportRow, stored: StoredCertification, target: Target, nowIso: string): boolean {
   if (stored.status !== row.status) return false;
   if (row.notes !== undefined && stored.notes !== row.notes) return false;
-  if (row.quizScore !== undefined && stored.quizScore !== row.quizScore) return false;
+  if (row.quizScore !== undefined && stored.quiz_score !== row.quizScore) return false;
   if (row.status === "pending") return true;
-  if (row.certifiedAt !== undefined && stored.certifiedAt !== row.certifiedAt) return false;
+  if (row.certifiedAt !== undefined && stored.certified_at !== row.certifiedAt) return false;
   if (row.expiresAt !== undefined || row.certifiedAt !== undefined) {
-    return target.error === undefined && stored.expiresAt === target.expiresAt;
+    return target.error === undefined && stored.expires_at === target.expiresAt;
   }
-  return isUnexpired(stored.expiresAt, nowIso);
+  return isUnexpired(stored.expires_at, nowIso);
 }

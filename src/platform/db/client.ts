@@ -85,10 +85,24 @@ export function insertWhere<T extends SQLiteTable>(
   row: Partial<Record<keyof T["_"]["columns"], unknown>>,
   condition: SQL,
 ) {
+  return insertFrom(db, table, row, sql`where ${condition}`);
+}
+
+/**
+ * `insert into <table> select <row> <source>`: the row's values (SQL over the source's rows, or
+ * plain values) in the table's column order, the source a `from … where …` (which SQLite needs
+ * for an upsert to parse: `where true` at least). Omitted columns are null.
+ */
+export function insertFrom<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  row: Partial<Record<keyof T["_"]["columns"], unknown>>,
+  source: SQL,
+) {
   const values = Object.keys(getTableColumns(table)).map(
     (key) => sql`${(row as Record<string, unknown>)[key] ?? null}`,
   );
-  return db.insert(table).select(sql`select ${sql.join(values, sql`, `)} where ${condition}`);
+  return db.insert(table).select(sql`select ${sql.join(values, sql`, `)} ${source}`);
 }
 
 const dialect = new SQLiteAsyncDialect();
